@@ -1,0 +1,42 @@
+# Ladder. `make run` starts the portal; `make test` checks everything. Needs only python3.11.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := portal.settings
+
+.PHONY: run test lint typecheck migrations-check pytest browser-deps clean
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "ladder: $(PYTHON) not found: install Python 3.11 or set PYTHON"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.run-installed $@
+
+run: $(VENV)/.run-installed
+	$(PY) -m worker.run
+
+# Tests run against PostgreSQL and Redis (CI: the machine's own).
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test: $(VENV)/.dev-installed browser-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy provisioning
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "ladder: browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+
+clean:
+	rm -rf $(VENV) .local staticfiles .pytest_cache .mypy_cache .ruff_cache

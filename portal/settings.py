@@ -1,0 +1,237 @@
+"""Ladder settings: one module, driven by the environment (see README "Configuration").
+
+Local mode (the default, DJANGO_DEBUG unset or on) needs nothing: SQLite, the Redis on
+127.0.0.1:6379 (or the embedded one `make run` starts), the moto local cloud.
+Production mode (DJANGO_DEBUG=0) takes SECRET_KEY and DJANGO_ALLOWED_HOSTS from the
+environment and passes `manage.py check --deploy`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import environ
+
+from portal.config import ConfigError, local_secret_key, redact_url, redis_answers
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("PORTAL_STATE_DIR", BASE_DIR / ".local"))
+
+env = environ.Env()
+
+try:
+    DEBUG = env.bool("DJANGO_DEBUG", default=True)
+except ValueError as exc:
+    raise ConfigError("DJANGO_DEBUG must be a boolean such as 1, 0, true or false") from exc
+LOCAL_MODE = DEBUG
+
+# --- secrets and hosts -------------------------------------------------------------------
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(STATE_DIR)
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is not set: production mode (DJANGO_DEBUG=0) needs SECRET_KEY, "
+            "a random string of at least 50 characters"
+        )
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+    if not ALLOWED_HOSTS:
+        raise ConfigError(
+            "DJANGO_ALLOWED_HOSTS is not set: production mode needs the host names "
+            "the portal answers to, comma-separated"
+        )
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- applications ------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "provisioning",
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- database ----------------------------------------------------------------------------
+_default_db = f"sqlite:///{STATE_DIR / 'ladder.sqlite3'}"
+_database_url = env.str("DATABASE_URL", default="") or _default_db
+_SUPPORTED_ENGINES = {"django.db.backends.postgresql", "django.db.backends.sqlite3"}
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # django-environ warns, then returns an empty engine
+        DATABASES = {"default": env.db_url_config(_database_url)}
+except Exception:  # noqa: BLE001 - django-environ raises several kinds for a bad URL
+    DATABASES = {"default": {}}
+if DATABASES["default"].get("ENGINE") not in _SUPPORTED_ENGINES:
+    raise ConfigError(
+        "DATABASE_URL cannot be used: set it like postgres://user:password@host:5432/name "
+        "(or leave it unset for a local SQLite file)"
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker, cache, RQ ------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="") or "redis://127.0.0.1:6379/0"
+_check_at_startup = not DEBUG and not env.bool("PORTAL_SKIP_STARTUP_CHECKS", default=False)
+if _check_at_startup and not redis_answers(REDIS_URL):
+    raise ConfigError(
+        f"Redis at REDIS_URL={redact_url(REDIS_URL)} does not answer: start it or set REDIS_URL"
+    )
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ladder",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"provisioning.tasks.provisioning_*": {"queue": "provisioning"}}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task that is neither acked nor finished is redelivered after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "beat-heartbeat": {"task": "provisioning.tasks.beat_heartbeat", "schedule": 15.0},
+}
+WORKER_HEARTBEAT_SECONDS = 10
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
+
+RQ_QUEUES = {
+    "notifications": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+    "metrics": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+}
+
+# --- the cloud ---------------------------------------------------------------------------
+PORTAL_CLOUD = env.str("PORTAL_CLOUD", default="local").strip().lower()
+if PORTAL_CLOUD not in {"local", "aws"}:
+    raise ConfigError("PORTAL_CLOUD must be 'local' (the moto local cloud) or 'aws'")
+AWS_REGION = env.str("AWS_REGION", default="") or env.str("AWS_DEFAULT_REGION", default="us-east-1")
+LOCAL_CLOUD_PORT = env.int("LOCAL_CLOUD_PORT", default=4566)
+if PORTAL_CLOUD == "local":
+    # The only difference between the local cloud and AWS: where boto3 sends its calls.
+    # Dummy credentials are forced so that real keys never travel to the local endpoint.
+    AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or (
+        f"http://127.0.0.1:{LOCAL_CLOUD_PORT}"
+    )
+    os.environ["AWS_ENDPOINT_URL"] = AWS_ENDPOINT_URL
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto's dummy credential
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+else:
+    AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
+os.environ.setdefault("AWS_DEFAULT_REGION", AWS_REGION)
+
+# --- auth --------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- security ----------------------------------------------------------------------------
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- i18n, static ------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+if DEBUG:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders, but looks here first
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+}
