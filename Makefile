@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := portal.settings
 
-.PHONY: run test lint typecheck migrations-check pytest browser-deps clean
+.PHONY: run test screenshots browser-deps clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "ladder: $(PYTHON) not found: install Python 3.11 or set PYTHON"; exit 2; }
@@ -31,6 +31,11 @@ test: $(VENV)/.dev-installed browser-deps
 	$(VENV)/bin/mypy provisioning
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# The README's screenshots, taken by the browser tests in a real Chromium.
+screenshots: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+screenshots: $(VENV)/.dev-installed browser-deps
+	SCREENSHOT_DIR=docs/screenshots $(VENV)/bin/pytest tests/browser -q
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser-deps:
