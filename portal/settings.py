@@ -146,9 +146,34 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "provisioning.tasks.beat_heartbeat", "schedule": 15.0},
+    "drain-stack-notifications": {
+        "task": "provisioning.tasks.provisioning_drain_notifications",
+        "schedule": env.float("NOTIFICATION_DRAIN_SECONDS", default=2.0),
+        "options": {"expires": 10},
+    },
+    "sweep-stacks": {
+        "task": "provisioning.tasks.provisioning_sweep",
+        "schedule": env.float("SWEEP_SECONDS", default=30.0),
+        "options": {"expires": 60},
+    },
+    "reconcile": {
+        "task": "provisioning.tasks.provisioning_reconcile",
+        "schedule": env.float("RECONCILE_SECONDS", default=60.0),
+        "options": {"expires": 120},
+    },
 }
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
+
+# --- provisioning ------------------------------------------------------------------------
+STACK_GATEWAY_FACTORY = env.str(
+    "STACK_GATEWAY_FACTORY", default="provisioning.cloud.boto3_gateway"
+)
+STACK_NOTIFICATIONS = env.bool("STACK_NOTIFICATIONS", default=True)
+PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)
+PROVISIONING_RETRY_BASE = env.float("PROVISIONING_RETRY_BASE", default=2.0)
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
+PLAN_TTL_SECONDS = env.int("PLAN_TTL_SECONDS", default=7 * 24 * 3600)
 
 RQ_QUEUES = {
     "notifications": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},

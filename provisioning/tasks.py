@@ -1,12 +1,72 @@
-"""Celery tasks: thin wrappers around services. Queues: see settings.CELERY_TASK_ROUTES."""
+"""Celery tasks: thin wrappers around the workflow. Tasks named provisioning_* run on the
+`provisioning` queue (settings.CELERY_TASK_ROUTES); the rest on `default`."""
 
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
+from provisioning import reconcile as backstops
+from provisioning import workflow
+from provisioning.aws.gateway import GatewayError
 from provisioning.health import record_beat_heartbeat
+from provisioning.models import ChangeRequest
+
+RETRY_LIMIT = 8
+
+
+def _run_step(task: Any, step_function: Any, change_id: int) -> str:
+    """One step; AWS saying "later" (throttling, a pending change set) becomes a timed retry."""
+    try:
+        step = step_function(change_id)
+    except GatewayError as exc:
+        if not exc.retryable:
+            raise
+        if task.request.retries >= RETRY_LIMIT:
+            change = ChangeRequest.objects.select_related("environment__team").get(pk=change_id)
+            workflow._error(change, f"gave up after {RETRY_LIMIT} retries: {exc}")
+            return "errored"
+        countdown = min(60, settings.PROVISIONING_RETRY_BASE * 2**task.request.retries)
+        raise task.retry(countdown=countdown, exc=exc) from exc
+    if step.retry_in is not None:
+        raise task.retry(countdown=step.retry_in, max_retries=120)
+    return step.outcome
+
+
+@shared_task(bind=True, name="provisioning.tasks.provisioning_plan", max_retries=None)
+def provisioning_plan(self: Any, change_id: int) -> str:
+    return _run_step(self, workflow.plan_change, change_id)
+
+
+@shared_task(bind=True, name="provisioning.tasks.provisioning_apply", max_retries=None)
+def provisioning_apply(self: Any, change_id: int) -> str:
+    outcome = _run_step(self, workflow.apply_change, change_id)
+    if outcome in {"execute-started", "delete-started", "adopted"}:
+        provisioning_check.delay(change_id)
+    return outcome
+
+
+@shared_task(bind=True, name="provisioning.tasks.provisioning_check", max_retries=None)
+def provisioning_check(self: Any, change_id: int) -> str:
+    return _run_step(self, workflow.check_change, change_id)
+
+
+@shared_task(name="provisioning.tasks.provisioning_sweep", ignore_result=True)
+def provisioning_sweep() -> dict[str, int]:
+    return backstops.sweep()
+
+
+@shared_task(name="provisioning.tasks.provisioning_drain_notifications", ignore_result=True)
+def provisioning_drain_notifications() -> int:
+    return backstops.drain_notifications()
+
+
+@shared_task(name="provisioning.tasks.provisioning_reconcile", ignore_result=True)
+def provisioning_reconcile() -> dict[str, int]:
+    return backstops.reconcile()
 
 
 @shared_task(name="provisioning.tasks.ping")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -48,3 +50,28 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
+
+
+class TeamPolicy(models.Model):
+    """What a team may do without an approver. Edited by platform admins."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="policy")
+    auto_approve_max_tier = models.PositiveSmallIntegerField(
+        default=2, help_text="Changes up to this tier are approved automatically (0: never)."
+    )
+    monthly_budget_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("2000.00"),
+        help_text="Estimated monthly cost of all the team's environments may not exceed this.",
+    )  # fmt: skip
+    max_environments = models.PositiveIntegerField(default=10)
+    aws_role_arn = models.CharField(
+        max_length=2048, blank=True, help_text="Role assumed for this team's AWS calls (optional)."
+    )
+    aws_external_id = models.CharField(max_length=1224, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "team policies"
+
+    def __str__(self) -> str:
+        return f"policy of {self.team}"
