@@ -166,9 +166,7 @@ WORKER_HEARTBEAT_SECONDS = 10
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
 
 # --- provisioning ------------------------------------------------------------------------
-STACK_GATEWAY_FACTORY = env.str(
-    "STACK_GATEWAY_FACTORY", default="provisioning.cloud.boto3_gateway"
-)
+STACK_GATEWAY_FACTORY = env.str("STACK_GATEWAY_FACTORY", default="provisioning.cloud.boto3_gateway")
 STACK_NOTIFICATIONS = env.bool("STACK_NOTIFICATIONS", default=True)
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)
 PROVISIONING_RETRY_BASE = env.float("PROVISIONING_RETRY_BASE", default=2.0)
@@ -258,5 +256,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "moto": {"level": "ERROR"},  # the local cloud's "no support for X" is expected
+    },
 }

@@ -27,7 +27,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ENVIRONMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     E.PROVISIONING: frozenset({E.READY, E.FAILED, E.DECOMMISSIONED}),
     E.READY: frozenset({E.UPDATING, E.DECOMMISSIONING}),
-    E.UPDATING: frozenset({E.READY}),
+    E.UPDATING: frozenset({E.READY, E.FAILED}),
     E.FAILED: frozenset({E.PROVISIONING, E.DECOMMISSIONING}),
     E.DECOMMISSIONING: frozenset({E.DECOMMISSIONED, E.READY, E.FAILED}),
     E.DECOMMISSIONED: frozenset(),

@@ -75,6 +75,8 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
         network = network_ready(team=environment.team, region=environment.region, gateway=gateway)
         if network is None:
             return Step("waiting-for-network", retry_in=5)
+        if not environment.tier and _clear_failed_stack(change, gateway):
+            return Step("clearing-failed-stack", retry_in=5)
         template = compose(change.to_tier or 1, dict(change.to_parameters), network=network.outputs)
         info = gateway.create_change_set(
             stack_name=environment.stack_name,
@@ -107,6 +109,19 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
         if info.stack_id and not environment.stack_id and not no_op:
             Environment.objects.filter(pk=environment.pk).update(stack_id=info.stack_id)
     return _decide(_load(change_id))
+
+
+def _clear_failed_stack(change: ChangeRequest, gateway: StackGateway) -> bool:
+    """A create retried after a rollback: AWS keeps the dead stack under the same name until
+    it is deleted. Starts (once) and waits for that delete; False once the name is free."""
+    stack = gateway.describe_stack(stack_name=change.environment.stack_name)
+    if stack is None or stack.status == "REVIEW_IN_PROGRESS":
+        return False
+    if stack.status in {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"}:
+        gateway.delete_stack(
+            stack_name=stack.name, client_request_token=f"ladder-clear-{change.pk}"
+        )
+    return True
 
 
 def _merged_plan(change: ChangeRequest, aws_changes: list[dict[str, Any]]) -> dict[str, Any]:

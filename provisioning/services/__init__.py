@@ -7,6 +7,7 @@ from provisioning.services.changes import (
     change_request,
     environment_decommission,
     environment_request,
+    environment_retry,
 )
 from provisioning.services.teams import membership_ensure, team_ensure, user_ensure
 
@@ -17,6 +18,7 @@ __all__ = [
     "change_request",
     "environment_decommission",
     "environment_request",
+    "environment_retry",
     "membership_ensure",
     "team_ensure",
     "user_ensure",

@@ -280,6 +280,26 @@ def environment_decommission(
 
 
 @transaction.atomic
+def environment_retry(
+    *, user: Any, environment: Environment, reason: str = "", ip: str | None = None
+) -> ChangeRequest:
+    """Try a failed create again, with the tier and parameters it asked for."""
+    _require_member(user=user, team=environment.team)
+    environment = Environment.objects.select_for_update().get(pk=environment.pk)
+    if environment.status != E.FAILED or environment.tier is not None:
+        raise Conflict(f"environment {environment.name} is {environment.status}: nothing to retry")
+    last = environment.changes.filter(kind=Kind.CREATE).order_by("-created_at").first()
+    if last is None or last.to_tier is None:
+        raise Conflict(f"environment {environment.name} has no create to retry")
+    plan = _plan(None, (last.to_tier, dict(last.to_parameters)), region=environment.region)
+    engine.environment_transition(environment=environment, to=E.PROVISIONING, actor=user)
+    return _new_change(
+        user=user, environment=environment, kind=Kind.CREATE, plan=plan,
+        reason=reason or f"retry of change {last.pk}", confirmed=False, ip=ip,
+    )  # fmt: skip
+
+
+@transaction.atomic
 def change_approve(
     *, user: Any, change: ChangeRequest, note: str = "", ip: str | None = None
 ) -> ChangeRequest:

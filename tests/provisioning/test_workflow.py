@@ -271,3 +271,21 @@ def test_every_state_change_leaves_one_audit_event(people, fake_gateway):
         "change.applying",
         "change.applied",
     ]
+
+
+def test_a_failed_create_can_be_retried(people, fake_gateway):
+    change = request_env(people)
+    fake_gateway.script("ladder-web-shop", "ROLLBACK_COMPLETE", failing=("WebInstance", "capacity"))
+    drive(change.pk)
+    env = Environment.objects.get(pk=change.environment_id)
+    assert env.status == E.FAILED
+    retry = services.environment_retry(user=people["alice"], environment=env)
+    assert retry.kind == "create" and retry.to_tier == 1
+    assert workflow.plan_change(retry.pk).outcome == "clearing-failed-stack"
+    fake_gateway.describe_stack(stack_name="ladder-web-shop")  # the delete completes
+    assert drive(retry.pk).status == S.APPLIED
+    env.refresh_from_db()
+    assert env.status == E.READY and env.tier == 1
+    assert ("delete_stack", f"ladder-clear-{retry.pk}") in fake_gateway.mutations
+    with pytest.raises(Conflict, match="nothing to retry"):
+        services.environment_retry(user=people["alice"], environment=env)
