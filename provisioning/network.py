@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from provisioning.aws.gateway import TERMINAL_FAILED, GatewayError, StackGateway
-from provisioning.blueprints import network_template, render_json
+from provisioning.blueprints import network_template, render_json, stack_parameters
 from provisioning.models import NetworkStack, Team
 
 READY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
@@ -55,7 +55,20 @@ def network_ready(*, team: Team, region: str, gateway: StackGateway) -> NetworkS
     return None
 
 
-def network_parameters(template: dict[str, Any], outputs: dict[str, str]) -> dict[str, str]:
-    """Values for the environment template's parameters that the network's outputs supply."""
-    wanted = template.get("Parameters", {})
-    return {name: outputs[name] for name in sorted(wanted) if name in outputs}
+def template_parameters(
+    template: dict[str, Any],
+    *,
+    network: NetworkStack,
+    params: dict[str, Any],
+    gateway: StackGateway,
+) -> dict[str, str]:
+    """The environment template's parameter values: the network's outputs, and the id of the
+    Route 53 zone named by ``hosted_zone_name`` (looked up in the account)."""
+    values: dict[str, Any] = dict(network.outputs)
+    zone_name = params.get("hosted_zone_name")
+    if zone_name and "HostedZoneId" in template.get("Parameters", {}):
+        zone_id = gateway.hosted_zone_id(name=zone_name)
+        if not zone_id:
+            raise GatewayError(f"no Route 53 hosted zone named {zone_name} in the account")
+        values["HostedZoneId"] = zone_id
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(template, values)}

@@ -27,7 +27,7 @@ from provisioning.blueprints import compose, render_json
 from provisioning.cloud import gateway_for, notification_arns
 from provisioning.events import first_failure, ingest_events
 from provisioning.models import ChangeRequest, Environment
-from provisioning.network import network_parameters, network_ready
+from provisioning.network import network_ready, template_parameters
 
 logger = logging.getLogger(__name__)
 S = ChangeRequest.Status
@@ -83,7 +83,9 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
             change_set_name=change.change_set_name,
             change_set_type="UPDATE" if environment.tier else "CREATE",
             template_body=render_json(template),
-            parameters=network_parameters(template, network.outputs),
+            parameters=template_parameters(
+                template, network=network, params=change.to_parameters, gateway=gateway
+            ),
             tags={"ladder:team": environment.team.slug, "ladder:environment": environment.name},
             notification_arns=notification_arns(gateway=gateway, region=environment.region),
             client_token=change.client_token,

@@ -49,6 +49,7 @@ class ScriptedGateway:
         self.failures: dict[str, tuple[str, str]] = {}  # stack name -> (logical id, reason)
         self.raise_next: dict[str, list[Exception]] = defaultdict(list)
         self.notifications: list[Notification] = []
+        self.zones: dict[str, str] = {}
         self.clock = datetime(2026, 1, 1, tzinfo=UTC)
 
     # --- scripting helpers ------------------------------------------------------------
@@ -264,6 +265,10 @@ class ScriptedGateway:
         if stack is None:
             raise StackNotFound(f"Stack [{stack_name}] does not exist")
         return list(stack.events)
+
+    def hosted_zone_id(self, *, name: str) -> str | None:
+        self._enter("hosted_zone_id")
+        return self.zones.get(name)
 
     def ensure_notifications(self, *, name: str) -> tuple[str, str]:
         self._enter("ensure_notifications")

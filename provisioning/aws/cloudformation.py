@@ -81,6 +81,7 @@ class Boto3StackGateway:
         self.cfn = session.client("cloudformation", config=DEFAULT_CONFIG)
         self.sns = session.client("sns", config=DEFAULT_CONFIG)
         self.sqs = session.client("sqs", config=DEFAULT_CONFIG)
+        self.route53 = session.client("route53", config=DEFAULT_CONFIG)
 
     # --- change sets -----------------------------------------------------------------
     def create_change_set(
@@ -226,6 +227,14 @@ class Boto3StackGateway:
             if not page.get("NextToken"):
                 return events
             kwargs["NextToken"] = page["NextToken"]
+
+    def hosted_zone_id(self, *, name: str) -> str | None:
+        wanted = name.rstrip(".") + "."
+        answer = _call(self.route53.list_hosted_zones_by_name, DNSName=wanted, MaxItems="1")
+        for zone in answer.get("HostedZones") or []:
+            if zone["Name"] == wanted:
+                return str(zone["Id"]).rsplit("/", 1)[-1]
+        return None
 
     # --- notifications: CloudFormation → SNS → SQS ------------------------------------
     def ensure_notifications(self, *, name: str) -> tuple[str, str]:

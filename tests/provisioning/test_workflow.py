@@ -289,3 +289,21 @@ def test_a_failed_create_can_be_retried(people, fake_gateway):
     assert ("delete_stack", f"ladder-clear-{retry.pk}") in fake_gateway.mutations
     with pytest.raises(Conflict, match="nothing to retry"):
         services.environment_retry(user=people["alice"], environment=env)
+
+
+def test_the_dns_record_gets_the_zone_id_from_the_account(people, fake_gateway):
+    fake_gateway.zones["example.com"] = "Z0123456789"
+    change = services.environment_request(
+        user=people["alice"], team=people["web"], name="shop", tier=1, region="us-east-1",
+        parameters={"hosted_zone_name": "example.com", "record_name": "shop"},
+    )  # fmt: skip
+    assert drive(change.pk).status == S.APPLIED
+    assert "DnsRecord" in fake_gateway.stacks["ladder-web-shop"].template["Resources"]
+    missing = services.environment_request(
+        user=people["alice"], team=people["web"], name="blog", tier=1, region="us-east-1",
+        parameters={"hosted_zone_name": "nowhere.org", "record_name": "blog"},
+    )  # fmt: skip
+    workflow.plan_change(missing.pk)
+    missing.refresh_from_db()
+    assert missing.status == S.ERRORED
+    assert "no Route 53 hosted zone named nowhere.org" in missing.explanation
