@@ -32,13 +32,16 @@ def gateway_for(*, team: Team, region: str) -> StackGateway:
     return factory(team=team, region=region)  # type: ignore[no-any-return]
 
 
-def _channel_key(region: str) -> str:
-    return f"notification-channel:{settings.AWS_ENDPOINT_URL or 'aws'}:{region}"
+def account_key(team: Team) -> str:
+    """Which AWS account a team's calls land in: its role, or the portal's own chain."""
+    policy = TeamPolicy.objects.filter(team=team).only("aws_role_arn").first()
+    return (policy.aws_role_arn if policy else "") or "default"
 
 
-def notification_channel(*, gateway: StackGateway, region: str) -> tuple[str, str]:
-    """(topic ARN, queue URL) of the region's stack-notification channel, made once."""
-    key = _channel_key(region)
+def notification_channel(*, gateway: StackGateway, team: Team, region: str) -> tuple[str, str]:
+    """(topic ARN, queue URL) of the stack-notification channel of the team's account in
+    the region, made once."""
+    key = f"notification-channel:{settings.AWS_ENDPOINT_URL or 'aws'}:{account_key(team)}:{region}"
     known = cache.get(key)
     if known:
         return tuple(known)  # type: ignore[return-value]
@@ -47,7 +50,7 @@ def notification_channel(*, gateway: StackGateway, region: str) -> tuple[str, st
     return channel
 
 
-def notification_arns(*, gateway: StackGateway, region: str) -> list[str]:
+def notification_arns(*, gateway: StackGateway, team: Team, region: str) -> list[str]:
     if not settings.STACK_NOTIFICATIONS:
         return []
-    return [notification_channel(gateway=gateway, region=region)[0]]
+    return [notification_channel(gateway=gateway, team=team, region=region)[0]]

@@ -53,7 +53,7 @@ def evaluate(
     kind: str,
     to_tier: int | None,
     monthly_cost_after: Decimal,
-    data_at_risk: list[str],
+    data_at_risk: str,
 ) -> PolicyResult:
     policy = policy_for(team)
     result = PolicyResult()
@@ -86,5 +86,5 @@ def evaluate(
         )
     if data_at_risk:
         result.needs_approval = True
-        result.reasons.append(f"data at risk: {', '.join(data_at_risk)}")
+        result.reasons.append(f"destructive: {data_at_risk}")
     return result

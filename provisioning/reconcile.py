@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from provisioning import engine
 from provisioning.aws.gateway import GatewayError, StackGateway, StackSummary, stack_is_settled
-from provisioning.cloud import gateway_for, notification_channel
-from provisioning.models import ChangeRequest, Environment, Team
+from provisioning.cloud import account_key, gateway_for, notification_channel
+from provisioning.models import ChangeRequest, Environment
 from provisioning.services.changes import enqueue
 from provisioning.workflow import _finish, check_change
 
@@ -60,19 +60,26 @@ def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-
 
 
 def drain_notifications(*, limit: int = 100) -> int:
-    """Stack notifications (CloudFormation → SNS → SQS): check each change they name, once."""
+    """Stack notifications (CloudFormation → SNS → SQS): check each change they name, once.
+
+    One receive per account and region with changes in flight, whatever their number."""
     if not settings.STACK_NOTIFICATIONS:
         return 0
     checked = 0
-    regions = Environment.objects.filter(changes__status=S.APPLYING).values_list(
-        "region", flat=True
+    drained: set[tuple[str, str]] = set()
+    in_flight = (
+        Environment.objects.filter(changes__status=S.APPLYING)
+        .select_related("team")
+        .order_by("team_id", "region")
     )
-    team = Team.objects.filter(environments__changes__status=S.APPLYING).first()
-    for region in sorted(set(regions)):
-        if team is None:
-            break
+    for environment in in_flight:
+        channel_key = (account_key(environment.team), environment.region)
+        if channel_key in drained:
+            continue
+        drained.add(channel_key)
+        team, region = environment.team, environment.region
         gateway = gateway_for(team=team, region=region)
-        _, queue_url = notification_channel(gateway=gateway, region=region)
+        _, queue_url = notification_channel(gateway=gateway, team=team, region=region)
         messages = gateway.receive_notifications(queue_url=queue_url, limit=limit)
         stack_ids = {
             m.stack_id for m in messages

@@ -87,7 +87,9 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
                 template, network=network, params=change.to_parameters, gateway=gateway
             ),
             tags={"ladder:team": environment.team.slug, "ladder:environment": environment.name},
-            notification_arns=notification_arns(gateway=gateway, region=environment.region),
+            notification_arns=notification_arns(
+                gateway=gateway, team=environment.team, region=environment.region
+            ),
             client_token=change.client_token,
         )
     except GatewayError as exc:

@@ -85,13 +85,19 @@ def _check_confirmation(*, plan: planner.Plan, environment_name: str, confirm: s
     if not plan.destructive:
         return False
     if (confirm or "").strip() != environment_name:
-        at_risk = ", ".join(c.logical_id for c in plan.data_at_risk) or "see the migration notes"
         raise InvalidRequest(
             "this change puts data at risk",
             fields={"confirm": f"type the environment's name ({environment_name}) to confirm: "
-                    f"data at risk in {at_risk}"},
+                    f"{_what_is_at_risk(plan)}"},
         )  # fmt: skip
     return True
+
+
+def _what_is_at_risk(plan: planner.Plan) -> str:
+    """One line: the resources at risk, else the destructive migration notes."""
+    if plan.data_at_risk:
+        return "data at risk in " + ", ".join(c.logical_id for c in plan.data_at_risk)
+    return "; ".join(n.text for n in plan.notes if n.destructive)
 
 
 def _new_change(
@@ -111,7 +117,7 @@ def _new_change(
         kind=kind,
         to_tier=plan.target.tier if plan and plan.target else None,
         monthly_cost_after=monthly_after,
-        data_at_risk=[c.logical_id for c in plan.data_at_risk] if plan else [],
+        data_at_risk=_what_is_at_risk(plan) if plan and plan.destructive else "",
     )
     if verdict.refused:
         raise PolicyRefused("; ".join(verdict.refused))

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from provisioning.models import Membership, Team
-from provisioning.roles import ensure_role_groups
+from provisioning.roles import PLATFORM_ADMINS, ensure_role_groups
 
 
 @transaction.atomic
@@ -44,9 +44,11 @@ def user_ensure(
     """Create the user if missing; an existing user keeps its password. Returns (user, created)."""
     ensure_role_groups()
     user_model = get_user_model()
+    # Platform admins use the Django admin too, which asks for is_staff.
+    staff = superuser or PLATFORM_ADMINS in groups
     user, created = user_model.objects.get_or_create(
         username=username,
-        defaults={"email": email, "is_staff": superuser, "is_superuser": superuser},
+        defaults={"email": email, "is_staff": staff, "is_superuser": superuser},
     )
     if created:
         user.set_password(password)

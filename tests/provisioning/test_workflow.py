@@ -245,7 +245,9 @@ def test_data_at_risk_needs_the_typed_name_and_an_approval(people, fake_gateway)
     workflow.plan_change(change.pk)
     change.refresh_from_db()
     assert change.status == S.AWAITING_APPROVAL  # tier 1 is under the limit, the data is not
-    assert any("data at risk" in r for r in change.policy["reasons"])
+    assert any(
+        r.startswith("destructive: data at risk in Database") for r in change.policy["reasons"]
+    )
 
 
 def test_over_budget_is_refused_with_the_numbers(people, fake_gateway):
@@ -307,3 +309,16 @@ def test_the_dns_record_gets_the_zone_id_from_the_account(people, fake_gateway):
     missing.refresh_from_db()
     assert missing.status == S.ERRORED
     assert "no Route 53 hosted zone named nowhere.org" in missing.explanation
+
+
+def test_a_move_destructive_by_its_notes_needs_confirmation_and_approval(people, fake_gateway):
+    TeamPolicy.objects.update_or_create(team=people["web"], defaults={"auto_approve_max_tier": 5})
+    env = ready_env(people, fake_gateway, tier=5)
+    with pytest.raises(InvalidRequest) as refused:
+        services.change_request(user=people["alice"], environment=env, tier=4)
+    assert "type the environment's name (shop)" in refused.value.fields["confirm"]
+    change = services.change_request(user=people["alice"], environment=env, tier=4, confirm="shop")
+    workflow.plan_change(change.pk)
+    change.refresh_from_db()
+    assert change.status == S.AWAITING_APPROVAL
+    assert change.policy["reasons"][0].startswith("destructive:")
