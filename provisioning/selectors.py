@@ -1,15 +1,43 @@
-"""All reads, scoped to the user who asks. Another team's rows are never returned."""
+"""All reads, scoped to the user who asks. Another team's rows are never returned.
+
+Each ``*_get_for_user`` raises the model's DoesNotExist for a row the user may not see, so
+the faces answer 404 whether the row is missing or belongs to someone else. List selectors
+join what their pages show, so a page costs the same few queries however long it is.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 
-from provisioning.models import Membership, Team
-from provisioning.roles import is_platform_admin
+from provisioning.models import (
+    ApiToken,
+    AuditEvent,
+    ChangeRequest,
+    Environment,
+    Membership,
+    StackEvent,
+    Team,
+)
+from provisioning.policy import LIVE
+from provisioning.roles import is_approver, is_platform_admin
 
 
+# --- teams --------------------------------------------------------------------------------
 def team_list_for_user(*, user: Any) -> QuerySet[Team]:
     teams = Team.objects.annotate(member_count=Count("memberships"))
     if is_platform_admin(user):
@@ -24,3 +52,206 @@ def team_get_for_user(*, user: Any, slug: str) -> Team:
 
 def membership_list_for_team(*, team: Team) -> QuerySet[Membership]:
     return team.memberships.select_related("user").order_by("user__username")
+
+
+def team_choices_for_user(*, user: Any) -> QuerySet[Team]:
+    """Teams the user may request environments for: their own (all, for platform admins)."""
+    if is_platform_admin(user):
+        return Team.objects.order_by("slug")
+    return Team.objects.filter(memberships__user=user).order_by("slug")
+
+
+def teams_led_by(*, user: Any) -> QuerySet[Team]:
+    return Team.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.LEAD
+    ).order_by("slug")
+
+
+def user_leads_team(*, user: Any, team: Team) -> bool:
+    return team.memberships.filter(user=user, role=Membership.Role.LEAD).exists()
+
+
+# --- environments -------------------------------------------------------------------------
+def environment_list_for_user(
+    *, user: Any, filters: Mapping[str, Any] | None = None
+) -> QuerySet[Environment]:
+    """The user's teams' environments (every team's for platform admins).
+
+    ``filters``: ``team`` (slug), ``tier`` (number), ``status`` (a status, or empty for all
+    but decommissioned ones). Each environment carries ``active_changes`` (a list of at
+    most one change) prefetched.
+    """
+    environments = Environment.objects.select_related("team", "created_by").prefetch_related(
+        Prefetch(
+            "changes",
+            queryset=ChangeRequest.objects.filter(status__in=ChangeRequest.ACTIVE),
+            to_attr="active_changes",
+        )
+    )
+    if not is_platform_admin(user):
+        environments = environments.filter(team__in=Team.objects.filter(memberships__user=user))
+    filters = filters or {}
+    if filters.get("team"):
+        environments = environments.filter(team__slug=filters["team"])
+    if filters.get("tier"):
+        environments = environments.filter(tier=filters["tier"])
+    if filters.get("status"):
+        environments = environments.filter(status=filters["status"])
+    else:
+        environments = environments.exclude(status=Environment.Status.DECOMMISSIONED)
+    return environments.order_by("team__slug", "name", "-created_at")
+
+
+def environment_get_for_user(*, user: Any, pk: int) -> Environment:
+    """The environment, or Environment.DoesNotExist when it is not the user's team's."""
+    environments = Environment.objects.select_related("team", "created_by")
+    if not is_platform_admin(user):
+        environments = environments.filter(team__in=Team.objects.filter(memberships__user=user))
+    return environments.get(pk=pk)
+
+
+def environment_active_change(*, environment: Environment) -> ChangeRequest | None:
+    return (
+        environment.changes.filter(status__in=ChangeRequest.ACTIVE)
+        .select_related("requester")
+        .first()
+    )
+
+
+# --- changes ------------------------------------------------------------------------------
+def _changes_visible_to(user: Any) -> QuerySet[ChangeRequest]:
+    """Team members see their teams' changes. Approvers decide for every team, so they also
+    see what waits for a decision and what they decided; platform admins see everything."""
+    changes = ChangeRequest.objects.all()
+    if is_platform_admin(user):
+        return changes
+    mine = Q(environment__team__in=Team.objects.filter(memberships__user=user))
+    if is_approver(user):
+        mine |= Q(status=ChangeRequest.Status.AWAITING_APPROVAL) | Q(
+            pk__in=ChangeRequest.objects.filter(approvals__approver=user).values("pk")
+        )
+    return changes.filter(mine)
+
+
+def change_list_for_user(
+    *, user: Any, environment: Environment | None = None
+) -> QuerySet[ChangeRequest]:
+    changes = _changes_visible_to(user).select_related("environment__team", "requester")
+    if environment is not None:
+        changes = changes.filter(environment=environment)
+    return changes.order_by("-created_at", "-pk")
+
+
+def change_get_for_user(*, user: Any, pk: int) -> ChangeRequest:
+    """The change, or ChangeRequest.DoesNotExist when the user may not see it."""
+    return (
+        _changes_visible_to(user)
+        .select_related("environment__team", "environment__created_by", "requester")
+        .prefetch_related("approvals__approver")
+        .get(pk=pk)
+    )
+
+
+def stack_event_list_for_change(*, change: ChangeRequest, limit: int = 200) -> list[StackEvent]:
+    """The change's latest ``limit`` stack events, oldest first."""
+    latest = list(change.events.order_by("-sequence")[:limit])
+    return latest[::-1]
+
+
+def approvals_pending_for_user(*, user: Any) -> QuerySet[ChangeRequest]:
+    """Changes waiting for a decision, oldest first; nothing for someone who cannot approve."""
+    if not is_approver(user):
+        return ChangeRequest.objects.none()
+    return (
+        ChangeRequest.objects.filter(status=ChangeRequest.Status.AWAITING_APPROVAL)
+        .select_related("environment__team", "requester")
+        .order_by("created_at", "pk")
+    )
+
+
+def approvals_decided_by_user(*, user: Any, limit: int = 20) -> QuerySet[ChangeRequest]:
+    return (
+        ChangeRequest.objects.filter(approvals__approver=user)
+        .select_related("environment__team", "requester")
+        .prefetch_related("approvals__approver")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+# --- audit --------------------------------------------------------------------------------
+def audit_list_for_user(*, user: Any, team: str | None = None) -> QuerySet[AuditEvent]:
+    """Platform admins see every event, team leads their teams' events, others nothing."""
+    events = AuditEvent.objects.select_related("actor", "team")
+    if not is_platform_admin(user):
+        events = events.filter(team__in=teams_led_by(user=user))
+    if team:
+        events = events.filter(team__slug=team)
+    return events.order_by("-created_at", "-pk")
+
+
+def audit_visible_to(*, user: Any) -> bool:
+    return bool(is_platform_admin(user) or teams_led_by(user=user).exists())
+
+
+# --- the API's lists ------------------------------------------------------------------------
+def environment_queryset_for_user(*, user: Any) -> QuerySet[Environment]:
+    """Every environment the user may see, decommissioned ones too, with its active change
+    prefetched (``active_changes``): the base that ``provisioning.filters`` narrows."""
+    environments = Environment.objects.select_related("team").prefetch_related(
+        Prefetch(
+            "changes",
+            queryset=ChangeRequest.objects.filter(status__in=ChangeRequest.ACTIVE),
+            to_attr="active_changes",
+        )
+    )
+    if not is_platform_admin(user):
+        environments = environments.filter(team__in=Team.objects.filter(memberships__user=user))
+    return environments.order_by("team__slug", "name", "-created_at")
+
+
+def team_usage_list_for_user(*, user: Any) -> QuerySet[Team]:
+    """The user's teams with their policy, the caller's membership (``my_memberships``) and
+    their usage: ``live_environments`` and ``monthly_spend`` (subqueries: no join fan-out)."""
+    live = Environment.objects.filter(team=OuterRef("pk"), status__in=LIVE).values("team")
+    return (
+        team_list_for_user(user=user)
+        .select_related("policy")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(user=user),
+                to_attr="my_memberships",
+            )
+        )
+        .annotate(
+            live_environments=Coalesce(
+                Subquery(live.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            monthly_spend=Coalesce(
+                Subquery(
+                    live.annotate(total=Sum("monthly_cost")).values("total"),
+                    output_field=DecimalField(max_digits=12, decimal_places=2),
+                ),
+                Decimal("0"),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
+        )
+    )
+
+
+def stack_events_after(
+    *, change: ChangeRequest, after: int = 0, limit: int = 500
+) -> list[StackEvent]:
+    """The change's stack events with a sequence above ``after``, oldest first."""
+    return list(change.events.filter(sequence__gt=after).order_by("sequence")[:limit])
+
+
+# --- API tokens ---------------------------------------------------------------------------
+def token_list_for_user(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first. Nobody sees another person's tokens."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def token_get_for_user(*, user: Any, pk: int) -> ApiToken:
+    return token_list_for_user(user=user).get(pk=pk)

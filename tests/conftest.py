@@ -91,6 +91,9 @@ def embedded_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 def child_env(tmp_path: Path) -> dict[str, str]:
     """The environment for a child Django process: this test run's settings, a private state dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AWS_"))}
+    # Set for the browser tests' own process (Playwright runs an event loop); a child is not
+    # inside that loop, and `check --deploy` rightly warns about the variable.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         PYTHONUNBUFFERED="1",
         PORTAL_STATE_DIR=str(tmp_path / "state"),

@@ -1,0 +1,131 @@
+"""Template helpers: money, tiers, status pills."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+from provisioning import ladder
+from provisioning.models import ChangeRequest, Environment
+from provisioning.pricing import format_usd
+
+register = template.Library()
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+@register.filter
+def usd(value: Any) -> str:
+    amount = _decimal(value)
+    return "—" if amount is None else format_usd(amount)
+
+
+@register.filter
+def usd_signed(value: Any) -> str:
+    amount = _decimal(value)
+    return "—" if amount is None else format_usd(amount, signed=True)
+
+
+@register.filter
+def sign(value: Any) -> str:
+    """up, down or flat: for colouring a cost delta."""
+    amount = _decimal(value) or Decimal(0)
+    return "up" if amount > 0 else ("down" if amount < 0 else "flat")
+
+
+@register.filter
+def tier_name(number: Any) -> str:
+    try:
+        return ladder.get_tier(int(number)).name
+    except (TypeError, ValueError, ladder.LadderError):
+        return ""
+
+
+@register.filter
+def is_link(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
+
+
+@register.filter
+def param_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value in ("", None):
+        return "—"
+    return str(value)
+
+
+# Short names of the ladder's components, for cost tables.
+COMPONENT_NAMES = {
+    "web_single": "Web server",
+    "web_pair": "Web servers (two AZs)",
+    "web_asg": "Web Auto Scaling group",
+    "load_balancer": "Load balancer",
+    "database": "Database",
+    "read_replica": "Read replica",
+    "cache": "Redis cache",
+    "queue_workers": "Queue and workers",
+    "static_site": "Static assets (S3 + CloudFront)",
+    "monitoring": "Monitoring",
+    "email": "Email (SES)",
+    "dns": "DNS record",
+}
+
+
+@register.filter
+def component_name(name: str) -> str:
+    return COMPONENT_NAMES.get(name, name.replace("_", " ").capitalize())
+
+
+@register.filter
+def event_class(status: str) -> str:
+    """ok, busy, warn or bad, for a CloudFormation resource status."""
+    if status.endswith("_FAILED"):
+        return "bad"
+    if "ROLLBACK" in status:
+        return "warn"
+    if status.endswith("_IN_PROGRESS"):
+        return "busy"
+    return "ok"
+
+
+@register.simple_tag
+def status_pill(obj: Any) -> str:
+    """The status of an environment or change as a coloured pill."""
+    if isinstance(obj, ChangeRequest | Environment):
+        color, label = obj.status_color, obj.get_status_display()
+    else:
+        color, label = "grey", str(obj)
+    return format_html('<span class="pill status s-{}">{}</span>', color, label)
+
+
+@register.simple_tag
+def change_status_pill(status: str) -> str:
+    color = ChangeRequest.COLORS.get(status, "grey")
+    label = dict(ChangeRequest.Status.choices).get(status, status)
+    return format_html('<span class="pill status s-{}">{}</span>', color, label)
+
+
+@register.inclusion_tag("portal/partials/ladder_bar.html")
+def ladder_bar(current: int | None, target: int | None = None, compact: bool = False) -> dict:
+    rungs = [
+        {
+            "number": tier.number,
+            "name": tier.name,
+            "current": tier.number == current,
+            "target": target is not None and tier.number == target and target != current,
+            "below": current is not None and tier.number < current,
+        }
+        for tier in ladder.TIERS
+    ]
+    return {"rungs": rungs, "compact": compact}
