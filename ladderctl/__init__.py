@@ -1,0 +1,3 @@
+"""ladderctl: Ladder's command line, over its REST API (standard library only)."""
+
+__version__ = "1.0.0"

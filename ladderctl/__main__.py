@@ -1,0 +1,3 @@
+from ladderctl.cli import main
+
+raise SystemExit(main())

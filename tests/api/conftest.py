@@ -1,0 +1,133 @@
+"""People, teams and API clients for the API tests. Celery never runs here: services enqueue
+on commit and the ``db`` fixture never commits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from provisioning import planner, services
+from provisioning.models import ChangeRequest, Environment, Membership
+from provisioning.roles import APPROVERS, PLATFORM_ADMINS
+from provisioning.validation import validate_parameters
+
+PASSWORD = "a-long-test-password-1"
+S = ChangeRequest.Status
+
+
+@pytest.fixture(autouse=True)
+def api_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Throttle counters in this process's memory, fresh for each test; rates no test reaches
+    # unless it means to.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": "10000/minute",
+            "user": "10000/minute",
+            "write": "10000/minute",
+        },
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def people(db):
+    """Team web: alice (lead), dave. Team data: bob (lead). carol approves, root administers."""
+    web = services.team_ensure(slug="web", name="Web storefront")
+    data = services.team_ensure(slug="data", name="Data platform")
+    users = {}
+    for name, groups in (
+        ("alice", ()),
+        ("dave", ()),
+        ("bob", ()),
+        ("carol", (APPROVERS,)),
+        ("root", (PLATFORM_ADMINS,)),
+    ):
+        users[name], _ = services.user_ensure(username=name, password=PASSWORD, groups=groups)
+    services.membership_ensure(team=web, user=users["alice"], role=Membership.Role.LEAD)
+    services.membership_ensure(team=web, user=users["dave"])
+    services.membership_ensure(team=data, user=users["bob"], role=Membership.Role.LEAD)
+    return {**users, "web": web, "data": data}
+
+
+@pytest.fixture
+def api(people):
+    """``api("alice")``: an APIClient carrying a fresh token of that person."""
+
+    def client_for(username: str) -> APIClient:
+        _, key = services.token_create(user=people[username], name="tests")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return client_for
+
+
+def make_environment(team, user, name, *, tier=2, status="ready", **extra):
+    """An environment as a finished create leaves it (the ORM: display needs no worker)."""
+    defaults = {
+        "region": "us-east-1",
+        "tier": tier,
+        "parameters": validate_parameters(tier, {}) if tier else {},
+        "status": status,
+        "stack_name": f"ladder-{team.slug}-{name}",
+        "stack_id": f"arn:aws:cloudformation:us-east-1:123456789012:stack/ladder-{name}/1",
+        "outputs": {"SiteUrl": f"http://{name}.example.test"} if tier else {},
+        "monthly_cost": Decimal("41.17"),
+        "created_by": user,
+    }
+    defaults.update(extra)
+    return Environment.objects.create(team=team, name=name, **defaults)
+
+
+def make_change(environment, user, *, to_tier, status=S.AWAITING_APPROVAL, kind="upgrade"):
+    current = planner.TierParams(environment.tier, environment.parameters)
+    plan = planner.plan(current, planner.TierParams(to_tier, {}), region=environment.region)
+    return ChangeRequest.objects.create(
+        environment=environment,
+        kind=kind,
+        status=status,
+        from_tier=environment.tier,
+        to_tier=to_tier,
+        from_parameters=environment.parameters,
+        to_parameters=dict(plan.target.params),
+        requester=user,
+        plan=plan.as_dict(),
+        cost_delta=plan.cost.delta,
+        monthly_cost_after=plan.cost.target_total,
+        policy={"needs_approval": True, "reasons": ["tier 3 is above the limit"], "refused": []},
+    )
+
+
+@pytest.fixture
+def world(people):
+    """alice's team web has shop (tier 2, with a change awaiting approval) and blog (tier 1);
+    bob's team data has lake (tier 2) with a stack event."""
+    from django.utils import timezone
+
+    from provisioning.models import StackEvent
+
+    shop = make_environment(people["web"], people["alice"], "shop", tier=2)
+    blog = make_environment(people["web"], people["alice"], "blog", tier=1)
+    lake = make_environment(people["data"], people["bob"], "lake", tier=2)
+    shop_change = make_change(shop, people["alice"], to_tier=3)
+    lake_change = make_change(lake, people["bob"], to_tier=3, status=S.APPLIED)
+    for sequence, (lid, status) in enumerate(
+        [("Database", "CREATE_IN_PROGRESS"), ("Database", "CREATE_COMPLETE")], start=1
+    ):
+        for change in (shop_change, lake_change):
+            StackEvent.objects.create(
+                change=change, event_id=f"{change.pk}-{sequence}", sequence=sequence,
+                logical_id=lid, resource_type="AWS::RDS::DBInstance", status=status,
+                timestamp=timezone.now(),
+            )  # fmt: skip
+    return {
+        **people, "shop": shop, "blog": blog, "lake": lake,
+        "shop_change": shop_change, "lake_change": lake_change,
+    }  # fmt: skip
