@@ -15,14 +15,13 @@ import pytest
 from provisioning import services
 from provisioning.roles import APPROVERS
 from tests.conftest import wait_for
-from tests.e2e import test_ladder_journey as journey
+from tests.e2e.conftest import database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420), pytest.mark.django_db(transaction=True)]
 
-# The journey's stack: moto local cloud, Celery worker and beat, an embedded Redis that this
-# process (the live server's thread) enqueues to.
-stack = journey.stack
-PASSWORD = journey.PASSWORD
+# The `stack` fixture (tests/e2e/conftest.py): moto local cloud, Celery worker and beat, an
+# embedded Redis that this process (the live server's thread) enqueues to.
+PASSWORD = "a-long-test-password-1"
 WAIT = "150"  # seconds ladderctl waits for one change (each takes well under a minute here)
 
 
@@ -85,7 +84,7 @@ def test_the_cli_drives_the_ladder(stack, live_server, processes, child_env):
     # alice's key from the management command, as an operator would make it
     made = subprocess.run(
         [sys.executable, "manage.py", "create_token", "alice", "--name", "e2e", "--days", "1"],
-        env={**child_env, "DATABASE_URL": journey.database_url()},
+        env={**child_env, "DATABASE_URL": database_url()},
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     cli.tokens["alice"] = made.stdout.strip()

@@ -93,7 +93,8 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(processes, child_env):
 
     children = psutil.Process(runner.pid).children(recursive=True)
     names = " ".join(" ".join(c.cmdline()) for c in children)
-    for expected in ("gunicorn", "celery", "beat", "rqworker", "worker.localcloud", "redis-server"):
+    started = ["gunicorn", "celery", "beat", "rqworker", "worker.localcloud", "redis-server"]
+    for expected in [*started, "simulate_traffic"]:
         assert expected in names, names
 
     runner.send_signal(signal.SIGINT)
