@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_rq",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "provisioning",
     "portal",
 ]
@@ -161,6 +165,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("RECONCILE_SECONDS", default=60.0),
         "options": {"expires": 120},
     },
+    "advise": {
+        "task": "provisioning.tasks.advise_all",
+        "schedule": env.float("ADVISOR_SECONDS", default=900.0),
+        "options": {"expires": 600},
+    },
+    "webhooks-redeliver": {
+        "task": "provisioning.tasks.webhooks_redeliver",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=60)
@@ -176,6 +190,52 @@ PLAN_TTL_SECONDS = env.int("PLAN_TTL_SECONDS", default=7 * 24 * 3600)
 RQ_QUEUES = {
     "notifications": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
     "metrics": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+}
+
+# --- the REST API (portal/api) -----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.auth.TokenAuthentication",  # first: its WWW-Authenticate makes 401s
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.filters.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.auth.AnonRateThrottle",
+        "portal.api.auth.UserRateThrottle",
+        "portal.api.auth.WriteRateThrottle",
+    ],
+    # Per user (per address for anonymous requests); "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+        "write": env.str("API_THROTTLE_WRITE", default="60/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ladder API",
+    "DESCRIPTION": "Request AWS environments, move them along the ladder, approve, watch. "
+    "Authenticate with `Authorization: Token <key>` (make one on /account/tokens/).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Swagger UI from the installed drf-spectacular-sidecar: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EnvironmentStatusEnum": "provisioning.models.environments.Environment.Status",
+        "ChangeStatusEnum": "provisioning.models.environments.ChangeRequest.Status",
+        "ChangeKindEnum": "provisioning.models.environments.ChangeRequest.Kind",
+        "ParameterKindEnum": ["str", "int", "bool", "choice"],
+    },
 }
 
 # --- the cloud ---------------------------------------------------------------------------
@@ -198,6 +258,30 @@ if PORTAL_CLOUD == "local":
 else:
     AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 os.environ.setdefault("AWS_DEFAULT_REGION", AWS_REGION)
+
+# --- metrics, advice, notifications -------------------------------------------------------
+# The local cloud's CloudWatch crashes on percentiles: ask for Maximum there, labelled so.
+METRICS_PERCENTILES = env.bool("METRICS_PERCENTILES", default=PORTAL_CLOUD == "aws")
+# Local metrics come from the traffic simulator (pages say so); resources the local cloud
+# does not create get stand-in ids the simulator publishes under.
+METRICS_SIMULATED = PORTAL_CLOUD == "local"
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if LOCAL_MODE
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ladder <ladder@localhost>")
+WEBHOOK_RETRY_BASE = env.float("WEBHOOK_RETRY_BASE", default=30.0)  # seconds, doubled per try
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+# Webhooks never reach link-local addresses; private ones only in local mode.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=LOCAL_MODE)
 
 # --- auth --------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from provisioning import notifications
 from provisioning.audit import audit_record
 from provisioning.models import ChangeRequest, Environment
 
@@ -85,6 +86,7 @@ def change_transition(
         after={"status": to, **({"explanation": explanation} if explanation else {})},
         ip=ip,
     )
+    transaction.on_commit(lambda: notifications.change_status_changed(change.pk, to), robust=True)
     return change
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from provisioning import notifications, workflow
 from provisioning import reconcile as backstops
-from provisioning import workflow
 from provisioning.aws.gateway import GatewayError
 from provisioning.health import record_beat_heartbeat
 from provisioning.models import ChangeRequest
+from provisioning.services import recommendations as advice
 
 RETRY_LIMIT = 8
 
@@ -67,6 +68,18 @@ def provisioning_drain_notifications() -> int:
 @shared_task(name="provisioning.tasks.provisioning_reconcile", ignore_result=True)
 def provisioning_reconcile() -> dict[str, int]:
     return backstops.reconcile()
+
+
+@shared_task(name="provisioning.tasks.advise_all", ignore_result=True)
+def advise_all() -> dict[str, int]:
+    """Refresh every ready environment's recommendations (default queue, beat)."""
+    return advice.advise_all()
+
+
+@shared_task(name="provisioning.tasks.webhooks_redeliver", ignore_result=True)
+def webhooks_redeliver() -> int:
+    """Ring again for webhook deliveries whose retry job was lost."""
+    return notifications.redeliver_due()
 
 
 @shared_task(name="provisioning.tasks.ping")

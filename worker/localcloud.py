@@ -14,6 +14,7 @@ from typing import Any
 
 def apply_moto_fixes() -> None:
     """Idempotent. Call before moto serves (server) or before mock_aws (in-process tests)."""
+    _fix_metric_data_queries()
     from moto.cloudformation.models import CloudFormationBackend
 
     if getattr(CloudFormationBackend.execute_change_set, "_ladder_fixed", False):
@@ -51,6 +52,69 @@ def apply_moto_fixes() -> None:
         return updated
 
     parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _fix_metric_data_queries() -> None:
+    """moto 5.2's GetMetricData scans every datapoint of the window once per query and per
+    period (minutes per dashboard once the traffic simulator has published a week), and
+    matches dimensions without the namespace. Answer like AWS: exact namespace, name and
+    dimension set, bucketed from StartTime. Metric math and Insights queries keep moto's path.
+    """
+    from datetime import timedelta
+
+    from moto.cloudwatch.models import CloudWatchBackend, Statistics
+
+    if getattr(CloudWatchBackend.get_metric_data, "_ladder_fixed", False):
+        return
+    original = CloudWatchBackend.get_metric_data
+
+    def get_metric_data(
+        self: Any,
+        queries: list[dict[str, Any]],
+        start_time: Any,
+        end_time: Any,
+        scan_by: str = "TimestampAscending",
+    ) -> list[dict[str, Any]]:
+        start_time = start_time.replace(microsecond=0)
+        end_time = end_time.replace(microsecond=0)
+        if start_time >= end_time or any("MetricStat" not in q for q in queries):
+            return original(self, queries, start_time, end_time, scan_by)  # type: ignore[no-any-return]
+        index: dict[tuple[Any, ...], list[Any]] = {}
+        for datum in self.get_all_metrics():
+            if start_time <= datum.timestamp < end_time:
+                dims = frozenset((d.name, d.value) for d in datum.dimensions)
+                index.setdefault((datum.namespace, datum.name, dims), []).append(datum)
+        results = []
+        for query in queries:
+            stat_spec = query["MetricStat"]
+            metric, stat = stat_spec["Metric"], stat_spec["Stat"]
+            period, unit = int(stat_spec["Period"]), stat_spec.get("Unit")
+            dims = frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+            buckets: dict[int, list[Any]] = {}
+            for datum in index.get((metric["Namespace"], metric["MetricName"], dims), []):
+                if not unit or datum.unit == unit:
+                    offset = int((datum.timestamp - start_time).total_seconds()) // period
+                    buckets.setdefault(offset, []).append(datum)
+            timestamps, values = [], []
+            for offset in sorted(buckets, reverse=scan_by == "TimestampDescending"):
+                stats = Statistics([stat], start_time + timedelta(seconds=offset * period))
+                stats.metric_data = buckets[offset]
+                values.append(stats.get_statistics_for_type(stat))
+                timestamps.append(stats.timestamp)
+            if query.get("ReturnData", True):
+                results.append(
+                    {
+                        "id": query["Id"],
+                        "label": query.get("Label") or f"{metric['MetricName']} {stat}",
+                        "values": values,
+                        "timestamps": timestamps,
+                        "status_code": "Complete",
+                    }
+                )
+        return results
+
+    get_metric_data._ladder_fixed = True  # type: ignore[attr-defined]
+    CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ def plan_processes(environ: dict[str, str]) -> list[str]:
         cloud_port = int(environ.setdefault("LOCAL_CLOUD_PORT", "4566"))
         if not port_is_free(cloud_port):
             raise RunError(f"port {cloud_port} (local cloud) is in use: set LOCAL_CLOUD_PORT")
-        processes.append("cloud")
+        processes += ["cloud", "simulator"]
     return processes
 
 

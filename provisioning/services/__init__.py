@@ -9,7 +9,9 @@ from provisioning.services.changes import (
     environment_request,
     environment_retry,
 )
+from provisioning.services.idempotency import idempotency_claim, idempotency_finish
 from provisioning.services.teams import membership_ensure, team_ensure, user_ensure
+from provisioning.services.tokens import token_authenticate, token_create, token_revoke
 
 __all__ = [
     "change_approve",
@@ -19,7 +21,12 @@ __all__ = [
     "environment_decommission",
     "environment_request",
     "environment_retry",
+    "idempotency_claim",
+    "idempotency_finish",
     "membership_ensure",
     "team_ensure",
+    "token_authenticate",
+    "token_create",
+    "token_revoke",
     "user_ensure",
 ]
