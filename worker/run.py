@@ -97,6 +97,8 @@ def wait_for_health(url: str, honcho: subprocess.Popen[bytes], timeout: float) -
         except (OSError, ValueError):
             pass
         time.sleep(0.5)
+    if honcho.poll() is not None:
+        raise RunError("stopped before /healthz answered 200")
     raise RunError(f"/healthz did not answer 200 within {timeout:.0f}s: {json.dumps(last)}")
 
 
