@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from provisioning import ladder, selectors
+from provisioning.filters import EnvironmentFilterSet
 from provisioning.models import Environment
 from provisioning.validation import (
     SUPPORTED_REGIONS,
@@ -291,23 +292,19 @@ class DecisionForm(forms.Form):
     )
 
 
-class EnvironmentFilterForm(forms.Form):
-    team = forms.ChoiceField(required=False)
-    tier = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(required=False)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        teams = selectors.team_choices_for_user(user=user).values_list("slug", flat=True)
-        self.fields["team"].choices = [("", "All teams"), *((t, t) for t in teams)]
-        self.fields["tier"].choices = [("", "All tiers"), *tier_choices()]
-        self.fields["status"].choices = [
-            ("", "Live (not decommissioned)"),
-            *Environment.Status.choices,
-        ]
-
-    def filters(self) -> dict[str, Any]:
-        return self.cleaned_data if self.is_valid() else {}
+def environment_filterset(data: Any, *, user: Any) -> EnvironmentFilterSet:
+    """The API's FilterSet over the user's environments, its form dressed for the page:
+    the user's teams as a menu, readable empty choices."""
+    filterset = EnvironmentFilterSet(
+        data or None,
+        queryset=selectors.environment_queryset_for_user(user=user).select_related("created_by"),
+    )
+    fields = filterset.form.fields
+    teams = selectors.team_choices_for_user(user=user).values_list("slug", flat=True)
+    fields["team"].widget = forms.Select(choices=[("", "All teams"), *((t, t) for t in teams)])
+    fields["tier"].choices = [("", "All tiers"), *tier_choices()]
+    fields["status"].choices = [("", "Live (not decommissioned)"), *Environment.Status.choices]
+    return filterset
 
 
 class AuditFilterForm(forms.Form):

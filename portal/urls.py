@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import approvals, audit, changes, environments, pages, tokens
+from portal.views import (
+    approvals,
+    audit,
+    changes,
+    dashboards,
+    environments,
+    pages,
+    tokens,
+    webhooks,
+)
 
 admin.site.site_header = "Ladder administration"
 admin.site.site_title = "Ladder"
@@ -32,6 +41,23 @@ urlpatterns = [
         environments.environment_events,
         name="environment-events",
     ),
+    path(
+        "environments/<int:pk>/metrics/",
+        dashboards.environment_metrics,
+        name="environment-metrics",
+    ),
+    path(
+        "recommendations/<int:pk>/open/",
+        dashboards.recommendation_open,
+        name="recommendation-open",
+    ),
+    path(
+        "recommendations/<int:pk>/dismiss/",
+        dashboards.recommendation_dismiss,
+        name="recommendation-dismiss",
+    ),
+    path("dashboard/", dashboards.portfolio_dashboard, name="portfolio"),
+    path("platform/", dashboards.platform_overview, name="platform-overview"),
     path("changes/<int:pk>/", changes.change_detail, name="change-detail"),
     path("changes/<int:pk>/approve/", changes.change_approve, name="change-approve"),
     path("changes/<int:pk>/reject/", changes.change_reject, name="change-reject"),
@@ -40,6 +66,12 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit-log"),
     path("teams/", pages.team_list, name="team-list"),
     path("teams/<slug:slug>/", pages.team_detail, name="team-detail"),
+    path("teams/<slug:slug>/webhooks/", webhooks.webhook_list, name="team-webhooks"),
+    path(
+        "teams/<slug:slug>/webhooks/<int:pk>/delete/",
+        webhooks.webhook_delete,
+        name="team-webhook-delete",
+    ),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("api/", include("portal.api.urls")),

@@ -7,7 +7,7 @@ join what their pages show, so a page costs the same few queries however long it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from provisioning.models import (
     ApiToken,
@@ -30,8 +30,10 @@ from provisioning.models import (
     ChangeRequest,
     Environment,
     Membership,
+    Recommendation,
     StackEvent,
     Team,
+    Webhook,
 )
 from provisioning.policy import LIVE
 from provisioning.roles import is_approver, is_platform_admin
@@ -72,34 +74,15 @@ def user_leads_team(*, user: Any, team: Team) -> bool:
 
 
 # --- environments -------------------------------------------------------------------------
-def environment_list_for_user(
-    *, user: Any, filters: Mapping[str, Any] | None = None
-) -> QuerySet[Environment]:
-    """The user's teams' environments (every team's for platform admins).
-
-    ``filters``: ``team`` (slug), ``tier`` (number), ``status`` (a status, or empty for all
-    but decommissioned ones). Each environment carries ``active_changes`` (a list of at
-    most one change) prefetched.
-    """
-    environments = Environment.objects.select_related("team", "created_by").prefetch_related(
-        Prefetch(
-            "changes",
-            queryset=ChangeRequest.objects.filter(status__in=ChangeRequest.ACTIVE),
-            to_attr="active_changes",
-        )
+def environment_list_for_user(*, user: Any) -> QuerySet[Environment]:
+    """The user's teams' live environments (every team's for platform admins), each with
+    ``active_changes`` (at most one) prefetched. Lists with filters use
+    ``environment_queryset_for_user`` narrowed by ``provisioning.filters``."""
+    return (
+        environment_queryset_for_user(user=user)
+        .select_related("created_by")
+        .exclude(status=Environment.Status.DECOMMISSIONED)
     )
-    if not is_platform_admin(user):
-        environments = environments.filter(team__in=Team.objects.filter(memberships__user=user))
-    filters = filters or {}
-    if filters.get("team"):
-        environments = environments.filter(team__slug=filters["team"])
-    if filters.get("tier"):
-        environments = environments.filter(tier=filters["tier"])
-    if filters.get("status"):
-        environments = environments.filter(status=filters["status"])
-    else:
-        environments = environments.exclude(status=Environment.Status.DECOMMISSIONED)
-    return environments.order_by("team__slug", "name", "-created_at")
 
 
 def environment_get_for_user(*, user: Any, pk: int) -> Environment:
@@ -255,3 +238,75 @@ def token_list_for_user(*, user: Any) -> QuerySet[ApiToken]:
 
 def token_get_for_user(*, user: Any, pk: int) -> ApiToken:
     return token_list_for_user(user=user).get(pk=pk)
+
+
+# --- dashboards ---------------------------------------------------------------------------
+def recommendation_get_for_user(*, user: Any, pk: int) -> Recommendation:
+    """The recommendation, or Recommendation.DoesNotExist when its environment is not the
+    user's team's."""
+    rows = Recommendation.objects.select_related("environment__team")
+    if not is_platform_admin(user):
+        rows = rows.filter(environment__team__in=Team.objects.filter(memberships__user=user))
+    return rows.get(pk=pk)
+
+
+def webhook_get_for_team(*, team: Team, pk: int) -> Webhook:
+    return Webhook.objects.select_related("team").get(team=team, pk=pk)
+
+
+def platform_overview(*, now: datetime, days: int = 14) -> dict[str, Any]:
+    """The platform admins' page: environments per tier and status, changes per day (the
+    last ``days``) with their success rate, what waits for approval, spend by team. A fixed
+    handful of aggregate queries, however many rows there are."""
+    by_tier_status = {
+        (row["tier"], row["status"]): row["n"]
+        for row in Environment.objects.values("tier", "status").annotate(n=Count("pk"))
+    }
+    since = (now - timedelta(days=days - 1)).date()
+    per_day = {
+        row["day"]: row
+        for row in ChangeRequest.objects.filter(created_at__date__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            total=Count("pk"),
+            applied=Count("pk", filter=Q(status=ChangeRequest.Status.APPLIED)),
+            failed=Count(
+                "pk",
+                filter=Q(status__in=[ChangeRequest.Status.FAILED, ChangeRequest.Status.ERRORED]),
+            ),
+        )
+    }
+    changes_per_day: list[dict[str, Any]] = []
+    for offset in range(days):
+        day: date = since + timedelta(days=offset)
+        row = per_day.get(day, {"total": 0, "applied": 0, "failed": 0})
+        finished = row["applied"] + row["failed"]
+        changes_per_day.append(
+            {
+                "day": day,
+                "total": row["total"],
+                "applied": row["applied"],
+                "failed": row["failed"],
+                "success_rate": round(100 * row["applied"] / finished) if finished else None,
+            }
+        )
+    live = Q(environments__status__in=LIVE)
+    spend = Team.objects.annotate(
+        live_environments=Count("environments", filter=live),
+        monthly_spend=Coalesce(
+            Sum("environments__monthly_cost", filter=live),
+            Decimal("0"),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        ),
+    ).order_by("-monthly_spend", "slug")
+    pending = ChangeRequest.objects.filter(
+        status=ChangeRequest.Status.AWAITING_APPROVAL
+    ).select_related("environment__team", "requester")
+    return {
+        "by_tier_status": by_tier_status,
+        "changes_per_day": changes_per_day,
+        "spend_by_team": list(spend),
+        "pending": list(pending.order_by("created_at", "pk")[:20]),
+        "pending_count": pending.count(),
+    }

@@ -22,9 +22,10 @@ from portal.api import serializers as s
 from portal.api.filters import ChangeFilterSet, DjangoFilterBackend, EnvironmentFilterSet
 from portal.api.idempotency import HEADER_PARAMETER, idempotent
 from portal.views.common import client_ip
-from provisioning import ladder, pricing, selectors, services
+from provisioning import advisor, ladder, metrics, pricing, selectors, services
 from provisioning.errors import InvalidRequest, ServiceError
-from provisioning.models import ChangeRequest, Environment, Team
+from provisioning.models import ChangeRequest, Environment, Recommendation, Team
+from provisioning.services.recommendations import recommendation_open_change
 
 LADDER_REGION = "us-east-1"
 MAX_ID = 2**63 - 1
@@ -257,6 +258,68 @@ class EnvironmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "results": events,
         }
         return Response(s.StackEventPageSerializer(page).data)
+
+    @extend_schema(
+        summary="CloudWatch metrics of the environment",
+        description="The tier's metrics over `window`, grouped as the page draws them. A "
+        "failing CloudWatch call answers 200 with `available: false` and the `reason`.",
+        parameters=[s.MetricsQuerySerializer],
+        responses=s.MetricsSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def metrics(self, request: Request, pk: str) -> Response:
+        environment = self.get_object()
+        window = _valid(s.MetricsQuerySerializer, request.query_params)["window"]
+        result = metrics.environment_metrics(environment=environment, window=window)
+        return Response(s.MetricsSerializer(result.as_dict()).data)
+
+    @extend_schema(
+        summary="The advisor's open recommendations for the environment",
+        responses=s.RecommendationSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def recommendations(self, request: Request, pk: str) -> Response:
+        environment = self.get_object()
+        rows = advisor.recommendation_list(environment=environment)
+        return Response(s.RecommendationSerializer(rows, many=True).data)
+
+
+class RecommendationViewSet(viewsets.GenericViewSet):
+    """Acting on a recommendation: request the change it proposes."""
+
+    serializer_class = s.RecommendationSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Recommendation]:
+        return Recommendation.objects.none()  # only looked up one by one, scoped
+
+    def get_object(self) -> Recommendation:
+        return selectors.recommendation_get_for_user(
+            user=self.request.user, pk=_id(self.kwargs["pk"])
+        )
+
+    @extend_schema(
+        summary="Request the change a recommendation proposes",
+        request=s.RecommendationOpenSerializer,
+        responses={202: s.ChangeSerializer},
+        parameters=[HEADER_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str) -> Response:
+        recommendation = self.get_object()
+
+        def work() -> Response:
+            data = _valid(s.RecommendationOpenSerializer, request.data)
+            change = recommendation_open_change(
+                user=request.user, recommendation=recommendation, reason=data["reason"],
+                confirm=data["confirm"], ip=client_ip(request),
+            )  # fmt: skip
+            fresh = selectors.change_get_for_user(user=request.user, pk=change.pk)
+            return Response(s.ChangeSerializer(fresh).data, status=status.HTTP_202_ACCEPTED)
+
+        return idempotent(request, work)
 
 
 @extend_schema_view(

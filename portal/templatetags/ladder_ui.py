@@ -129,3 +129,26 @@ def ladder_bar(current: int | None, target: int | None = None, compact: bool = F
         for tier in ladder.TIERS
     ]
     return {"rungs": rungs, "compact": compact}
+
+
+@register.simple_tag
+def sparkline(values: Any, width: int = 120, height: int = 28, ceiling: float = 100.0) -> str:
+    """An inline SVG polyline of ``values`` (CPU %: the y axis runs 0 to ``ceiling``, or the
+    largest value above it). Drawn here, so the portfolio needs no script."""
+    points = [float(v) for v in (values or []) if v is not None]
+    if len(points) < 2:
+        return format_html('<span class="muted small">no data</span>')
+    top = max(ceiling, max(points)) or 1.0
+    step = (width - 2) / (len(points) - 1)
+    span = height - 2
+    coords = " ".join(
+        f"{1 + i * step:.1f},{height - 1 - span * v / top:.1f}" for i, v in enumerate(points)
+    )
+    last = points[-1]
+    tone = "bad" if last >= 75 else "warn" if last >= 50 else "ok"
+    return format_html(
+        '<svg class="sparkline spark-{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="CPU over 24 hours, latest {}%"><polyline points="{}" fill="none" '
+        'stroke-width="1.5" stroke-linejoin="round"/></svg>',
+        tone, width, height, width, height, f"{last:.0f}", coords,
+    )  # fmt: skip

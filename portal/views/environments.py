@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.forms import (
     DecommissionForm,
     EnvironmentChangeForm,
-    EnvironmentFilterForm,
     EnvironmentRequestForm,
     LadderForm,
     carried_parameters,
+    environment_filterset,
     parameter_label,
 )
 from portal.views.common import (
@@ -26,6 +26,7 @@ from portal.views.common import (
     errors_onto_form,
     paginate,
 )
+from portal.views.dashboards import recommendation_cards
 from provisioning import ladder, planner, pricing, selectors, services
 from provisioning.errors import Conflict, ServiceError
 from provisioning.models import Environment
@@ -49,11 +50,9 @@ def _tier_arg(value: Any, default: int = 1) -> int:
 
 @login_required
 def environment_list(request: HttpRequest) -> HttpResponse:
-    form = EnvironmentFilterForm(request.GET or None, user=request.user)
-    filters = form.filters() if request.GET else {}
-    environments = selectors.environment_list_for_user(user=request.user, filters=filters)
-    page = paginate(request, environments)
-    return render(request, "portal/environment_list.html", {"form": form, "page": page})
+    filterset = environment_filterset(request.GET, user=request.user)
+    page = paginate(request, filterset.qs)
+    return render(request, "portal/environment_list.html", {"form": filterset.form, "page": page})
 
 
 @login_required
@@ -162,6 +161,8 @@ def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decommission": live and environment.status in {E.READY, E.FAILED},
         "decommission_form": DecommissionForm(),
         "tiers": ladder.TIERS,
+        "recommendations": recommendation_cards(environment),
+        "metrics_window": request.GET.get("window", "24h"),
     }
     return render(request, "portal/environment_detail.html", context)
 

@@ -36,6 +36,33 @@ def api_settings(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_cloudwatch(monkeypatch):
+    """No CloudWatch answers in the API tests: a metrics call fails at once, and the
+    endpoints say so (``available: false``) rather than fail."""
+    from provisioning import metrics
+    from provisioning.aws.gateway import GatewayError
+
+    def unreachable(**kwargs):
+        raise GatewayError("the local cloud is not running in these tests", code="Unreachable")
+
+    monkeypatch.setattr(metrics, "cloudwatch_client", unreachable)
+
+
+def make_recommendation(environment, *, target_tier=3, kind="high_availability"):
+    from provisioning.models import Recommendation
+
+    return Recommendation.objects.create(
+        environment=environment, kind=kind, title="Run more than one web server",
+        summary="The single web server failed its status checks 5 times in a day.",
+        evidence=[{
+            "metric": "web_status_failed", "window": "24h", "stat": "Maximum", "value": 5.0,
+            "threshold": 3.0, "unit": "Count", "text": "status checks failed in 5 periods",
+        }],
+        window="24h", from_tier=environment.tier, target_tier=target_tier,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def people(db):
     """Team web: alice (lead), dave. Team data: bob (lead). carol approves, root administers."""
@@ -130,4 +157,5 @@ def world(people):
     return {
         **people, "shop": shop, "blog": blog, "lake": lake,
         "shop_change": shop_change, "lake_change": lake_change,
+        "blog_rec": make_recommendation(blog), "lake_rec": make_recommendation(lake),
     }  # fmt: skip
