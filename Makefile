@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := portal.settings
 
-.PHONY: run test screenshots browser-deps clean
+.PHONY: run test bench screenshots browser-deps checkov-deps clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "ladder: $(PYTHON) not found: install Python 3.11 or set PYTHON"; exit 2; }
@@ -19,18 +19,34 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.run-installed $@
 
+# checkov in a virtualenv of its own: it pins a boto3 that conflicts with ours.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@command -v $(PYTHON) >/dev/null || { echo "ladder: $(PYTHON) not found: install Python 3.11 or set PYTHON"; exit 2; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+checkov-deps: $(CHECKOV_VENV)/.installed
+
 run: $(VENV)/.run-installed
 	$(PY) -m worker.run
 
 # Tests run against PostgreSQL and Redis (CI: the machine's own).
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
-test: $(VENV)/.dev-installed browser-deps
+test: $(VENV)/.dev-installed checkov-deps browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy provisioning
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# Issue 8's budgets at scale: bench/report.json and a table. Needs the machine's PostgreSQL
+# (creates and drops the ladder_bench database) and Redis. BENCH_ARGS=--quick for a short run.
+bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 # The README's screenshots, taken by the browser tests in a real Chromium.
 screenshots: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
@@ -44,4 +60,4 @@ browser-deps:
 	  else echo "ladder: browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
 clean:
-	rm -rf $(VENV) .local staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .local staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -29,3 +29,25 @@ def audit_record(
         after=after or {},
         ip=ip,
     )
+
+
+def audit_note(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str,
+    team: Team | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """An event about something that is not (or not yet) a row: a sign-in, a refused access."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        team=team,
+        action=action,
+        object_type=object_type[:64],
+        object_id=object_id[:64],
+        after=after or {},
+        ip=ip,
+    )

@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.security import audit_denial
 from provisioning.errors import Conflict, Forbidden, PolicyRefused, ServiceError
 from provisioning.services.idempotency import IdempotencyInProgress, IdempotencyMismatch
 
@@ -52,6 +53,11 @@ def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    denial = Forbidden | ObjectDoesNotExist | Http404 | DjangoPermissionDenied
+    if isinstance(exc, denial | exceptions.PermissionDenied):
+        request = context.get("request")
+        if request is not None:
+            audit_denial(request, exc, dict(context.get("kwargs") or {}))
     if isinstance(exc, ServiceError):
         code = SERVICE_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
         return Response(error_body(exc.message, exc.code, exc.fields), status=code)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -52,6 +54,13 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+# An IAM role in a 12-digit account (any partition), with an optional path.
+ROLE_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII
+)
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+
+
 class TeamPolicy(models.Model):
     """What a team may do without an approver. Edited by platform admins."""
 
@@ -75,3 +84,20 @@ class TeamPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"policy of {self.team}"
+
+    def clean(self) -> None:
+        """A role ARN names an IAM role in a 12-digit account; an external id is STS-shaped."""
+        super().clean()
+        errors = {}
+        if self.aws_role_arn and not ROLE_ARN.fullmatch(self.aws_role_arn):
+            errors["aws_role_arn"] = (
+                "Give an IAM role ARN such as arn:aws:iam::123456789012:role/ladder-deployer"
+            )
+        if self.aws_external_id and not EXTERNAL_ID.fullmatch(self.aws_external_id):
+            errors["aws_external_id"] = (
+                "An external id is 2 to 1224 letters, digits or the characters +=,.@:/-"
+            )
+        if self.aws_external_id and not self.aws_role_arn:
+            errors["aws_external_id"] = "An external id is only used with a role ARN"
+        if errors:
+            raise ValidationError(errors)

@@ -164,7 +164,8 @@ def test_request_plan_approve_and_watch_it_build(page, people, doorbell, screens
         ("WebInstanceA", "AWS::EC2::Instance", "CREATE_COMPLETE"),
         ("WebInstanceB", "AWS::EC2::Instance", "CREATE_COMPLETE"),
     )
-    page.wait_for_function("document.querySelectorAll('.events-table tbody tr').length == 6")
+    # A function, not an expression: Playwright evals a bare expression, which the CSP refuses.
+    page.wait_for_function("() => document.querySelectorAll('.events-table tbody tr').length == 6")
     page.screenshot(path=str(screenshot_dir / "environment-live.png"), full_page=True)
 
     add_events(
