@@ -19,6 +19,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from portal.api import serializers as s
+from portal.api import serializers_metrics as sm
 from portal.api.filters import ChangeFilterSet, DjangoFilterBackend, EnvironmentFilterSet
 from portal.api.idempotency import HEADER_PARAMETER, idempotent
 from portal.views.common import client_ip
@@ -263,33 +264,33 @@ class EnvironmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="CloudWatch metrics of the environment",
         description="The tier's metrics over `window`, grouped as the page draws them. A "
         "failing CloudWatch call answers 200 with `available: false` and the `reason`.",
-        parameters=[s.MetricsQuerySerializer],
-        responses=s.MetricsSerializer,
+        parameters=[sm.MetricsQuerySerializer],
+        responses=sm.MetricsSerializer,
         filters=False,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def metrics(self, request: Request, pk: str) -> Response:
         environment = self.get_object()
-        window = _valid(s.MetricsQuerySerializer, request.query_params)["window"]
+        window = _valid(sm.MetricsQuerySerializer, request.query_params)["window"]
         result = metrics.environment_metrics(environment=environment, window=window)
-        return Response(s.MetricsSerializer(result.as_dict()).data)
+        return Response(sm.MetricsSerializer(result.as_dict()).data)
 
     @extend_schema(
         summary="The advisor's open recommendations for the environment",
-        responses=s.RecommendationSerializer(many=True),
+        responses=sm.RecommendationSerializer(many=True),
         filters=False,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def recommendations(self, request: Request, pk: str) -> Response:
         environment = self.get_object()
         rows = advisor.recommendation_list(environment=environment)
-        return Response(s.RecommendationSerializer(rows, many=True).data)
+        return Response(sm.RecommendationSerializer(rows, many=True).data)
 
 
 class RecommendationViewSet(viewsets.GenericViewSet):
     """Acting on a recommendation: request the change it proposes."""
 
-    serializer_class = s.RecommendationSerializer
+    serializer_class = sm.RecommendationSerializer
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Recommendation]:
@@ -302,7 +303,7 @@ class RecommendationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Request the change a recommendation proposes",
-        request=s.RecommendationOpenSerializer,
+        request=sm.RecommendationOpenSerializer,
         responses={202: s.ChangeSerializer},
         parameters=[HEADER_PARAMETER],
     )
@@ -311,7 +312,7 @@ class RecommendationViewSet(viewsets.GenericViewSet):
         recommendation = self.get_object()
 
         def work() -> Response:
-            data = _valid(s.RecommendationOpenSerializer, request.data)
+            data = _valid(sm.RecommendationOpenSerializer, request.data)
             change = recommendation_open_change(
                 user=request.user, recommendation=recommendation, reason=data["reason"],
                 confirm=data["confirm"], ip=client_ip(request),

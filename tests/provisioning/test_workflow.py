@@ -322,3 +322,42 @@ def test_a_move_destructive_by_its_notes_needs_confirmation_and_approval(people,
     change.refresh_from_db()
     assert change.status == S.AWAITING_APPROVAL
     assert change.policy["reasons"][0].startswith("destructive:")
+
+
+def test_the_reconciler_rings_again_for_a_lost_doorbell(
+    people, fake_gateway, monkeypatch, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from provisioning.services import changes as change_services
+
+    settings.RECONCILE_AFTER_SECONDS = 60
+    rung = []
+    monkeypatch.setattr(change_services, "enqueue", lambda task, pk: rung.append((task, pk)))
+    monkeypatch.setattr(reconcile, "enqueue", lambda task, pk: rung.append((task, pk)))
+    change = request_env(people)  # committed, but its doorbell never rang
+    assert reconcile.reconcile()["plan"] == 0  # too fresh to call lost
+    ChangeRequest.objects.filter(pk=change.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert reconcile.reconcile() == {"plan": 1, "apply": 0, "superseded": 0}
+    assert ("provisioning_plan", change.pk) in rung
+
+
+def test_a_plan_that_went_stale_is_superseded(people, fake_gateway, monkeypatch):
+    env = ready_env(people, fake_gateway, tier=2)
+    move = services.change_request(user=people["alice"], environment=env, tier=3, confirm="shop")
+    workflow.plan_change(move.pk)
+    move.refresh_from_db()
+    assert move.status == S.AWAITING_APPROVAL
+    # the environment moved on under the plan (here: resized behind the portal's back)
+    Environment.objects.filter(pk=env.pk).update(
+        parameters={**env.parameters, "instance_type": "t3.large"}
+    )
+    assert reconcile.reconcile()["superseded"] == 1
+    move.refresh_from_db()
+    assert move.status == S.SUPERSEDED and "went stale" in move.explanation
+    with pytest.raises(Conflict):
+        services.change_approve(user=people["carol"], change=move)
