@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from provisioning import engine
@@ -31,11 +31,16 @@ def _applying() -> list[ChangeRequest]:
 
 
 def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """One ListStacks per (team account, region) for every change in flight; events are read
-    only for stacks whose status settled."""
-    groups: dict[tuple[int, str], list[ChangeRequest]] = defaultdict(list)
+    """One ListStacks (its pages) per (AWS account, region) for every change in flight;
+    events are read only for stacks whose status settled."""
+    # Teams that share an AWS account share its ListStacks: group by account, not by team.
+    groups: dict[tuple[str, str], list[ChangeRequest]] = defaultdict(list)
+    accounts: dict[int, str] = {}
     for change in _applying():
-        groups[(change.environment.team_id, change.environment.region)].append(change)
+        team = change.environment.team
+        if team.pk not in accounts:
+            accounts[team.pk] = account_key(team)
+        groups[(accounts[team.pk], change.environment.region)].append(change)
     finished = 0
     for (_, region), changes in groups.items():
         gateway: StackGateway = gateway_factory(team=changes[0].environment.team, region=region)
@@ -54,7 +59,13 @@ def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-
             summary = stacks.get(env.stack_id) or by_name.get(env.stack_name)
             status = summary.status if summary else "DELETE_COMPLETE"
             if stack_is_settled(status):
-                step = _finish(change, status=status, gateway=gateway)
+                try:
+                    step = _finish(change, status=status, gateway=gateway)
+                except GatewayError as exc:
+                    # One throttled DescribeStacks must not stop the rest of the sweep:
+                    # this change is looked at again by the next one.
+                    logger.warning("sweep: change %s not finished yet: %s", change.pk, exc)
+                    continue
                 finished += step.outcome in {"applied", "failed"}
     return {"in_flight": sum(len(c) for c in groups.values()), "finished": finished}
 
@@ -95,6 +106,16 @@ def drain_notifications(*, limit: int = 100) -> int:
     return checked
 
 
+def _plan_is_stale(change: ChangeRequest, *, expired: datetime) -> bool:
+    """Too old to trust, or the environment is no longer what the plan started from."""
+    if change.created_at < expired:
+        return True
+    if change.kind == ChangeRequest.Kind.CREATE:
+        return False
+    env = change.environment
+    return (env.tier, env.parameters) != (change.from_tier, change.from_parameters)
+
+
 def reconcile() -> dict[str, int]:
     """Ring again for rows that should be moving; supersede stale plans."""
     now = timezone.now()
@@ -117,22 +138,8 @@ def reconcile() -> dict[str, int]:
     awaiting = ChangeRequest.objects.filter(status=S.AWAITING_APPROVAL).select_related(
         "environment"
     )
-    moved = awaiting.filter(
-        Q(created_at__lt=expired) | Q(environment__updated_at__gt=F("created_at"))
-    )
-    for change in moved:
-        env = change.environment
-        if (
-            change.created_at >= expired
-            and (env.tier, env.parameters)
-            == (
-                change.from_tier,
-                change.from_parameters,
-            )
-            and change.kind != ChangeRequest.Kind.CREATE
-        ):
-            continue  # the environment was touched but is as the plan assumed
-        if change.kind == ChangeRequest.Kind.CREATE and change.created_at >= expired:
+    for change in awaiting:
+        if not _plan_is_stale(change, expired=expired):
             continue
         try:
             engine.change_transition(

@@ -41,10 +41,21 @@ from provisioning.roles import is_approver, is_platform_admin
 
 # --- teams --------------------------------------------------------------------------------
 def team_list_for_user(*, user: Any) -> QuerySet[Team]:
-    teams = Team.objects.annotate(member_count=Count("memberships"))
+    # A subquery, not Count() over a join: no GROUP BY, so a page of 25 teams is read in
+    # slug order from the index and counted for those 25 only (EXPLAIN in bench/report.json).
+    members = (
+        Membership.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    teams = Team.objects.annotate(
+        member_count=Coalesce(Subquery(members, output_field=IntegerField()), 0)
+    )
     if is_platform_admin(user):
         return teams.order_by("slug")
-    return teams.filter(memberships__user=user).order_by("slug")
+    return teams.filter(pk__in=Membership.objects.filter(user=user).values("team")).order_by("slug")
 
 
 def team_get_for_user(*, user: Any, slug: str) -> Team:

@@ -13,13 +13,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.views.common import client_ip, environment_or_404
+from portal.views.common import client_ip, environment_or_404, paginate
 from provisioning import advisor, ladder, metrics, planner, portfolio, pricing, selectors
 from provisioning.errors import Forbidden, ServiceError
 from provisioning.models import Environment, Recommendation
@@ -127,13 +128,18 @@ def _environment_url(rec: Recommendation) -> str:
 def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
     """The caller's environments: tier, status, cost, 24 h CPU, open recommendations."""
     environments = selectors.environment_list_for_user(user=request.user)
-    rows = list(environments)
+    # A page at a time: sparklines cost one metrics query per environment shown.
+    page = paginate(request, environments)
+    rows = list(page.object_list)
     lines = portfolio.portfolio_cpu(environments=rows)
     counts = advisor.open_recommendation_counts(environments=environments)
     table = [{"env": env, "cpu": lines.get(env.pk), "open": counts.get(env.pk, 0)} for env in rows]
+    totals = environments.aggregate(cost=Sum("monthly_cost"), n=Count("pk"))
     context = {
         "rows": table,
-        "total_cost": sum((env.monthly_cost or 0) for env in rows),
+        "page": page,
+        "environment_count": totals["n"],
+        "total_cost": totals["cost"] or 0,
         "open_total": sum(counts.values()),
         "simulated": any(line.simulated for line in lines.values()),
     }

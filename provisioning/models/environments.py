@@ -166,6 +166,10 @@ class ChangeRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "updated_at"], name="change_status_updated"),
             models.Index(fields=["environment", "-created_at"], name="change_env_created"),
+            # The change lists (newest first) and the approvals queue (oldest first) read an
+            # index in order instead of sorting every change (EXPLAIN in bench/report.json).
+            models.Index(fields=["-created_at", "-id"], name="change_created"),
+            models.Index(fields=["status", "created_at", "id"], name="change_status_created"),
         ]
 
     def __str__(self) -> str:
