@@ -35,11 +35,14 @@ def stack_name_for(*, team: Team, name: str) -> str:
 
 
 def enqueue(task_name: str, change_id: int) -> None:
-    """Ring the doorbell once the row is committed; the reconciler rings again if it is lost."""
+    """Ring the doorbell once the row is committed; the reconciler rings again if it is lost.
+
+    Robust: the row is already committed, so a broker that does not answer (Redis down) is
+    logged and left to the reconciler, never turned into an error for the request."""
     from provisioning import tasks
 
     task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(change_id))
+    transaction.on_commit(lambda: task.delay(change_id), robust=True)
 
 
 def _require_member(*, user: Any, team: Team) -> None:
