@@ -59,7 +59,7 @@ faults: $(VENV)/.dev-installed checkov-deps
 	-$(VENV)/bin/pytest tests/faults -q -p no:cacheprovider --junitxml=$(FAULTS_DIR)/faults.xml
 	-$(VENV)/bin/pytest -n 2 -q -p no:cacheprovider --junitxml=$(FAULTS_DIR)/security.xml \
 	  tests/portal/test_security.py tests/portal/test_settings.py tests/api/test_tenancy.py \
-	  tests/api/test_schema.py tests/provisioning/test_aws_access.py tests/provisioning/test_checkov.py
+	  tests/api/test_schema.py tests/api/test_hostile_input.py tests/provisioning/test_aws_access.py tests/provisioning/test_checkov.py
 	$(PY) -m tests.faults.report $(FAULTS_DIR)
 
 # The README's screenshots, taken by the browser tests in a real Chromium.
