@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioning.ladder_notes import NOTES
+# Re-exported: the notes live with their prose in ladder_notes.
+from provisioning.ladder_notes import MigrationNote as MigrationNote
+from provisioning.ladder_notes import notes_between
 
 
 class LadderError(Exception):
@@ -380,23 +382,8 @@ def defaults(tier: int) -> dict[str, Any]:
     return {p.name: overrides.get(p.name, p.default) for p in parameters_for(tier)}
 
 
-@dataclass(frozen=True)
-class MigrationNote:
-    from_tier: int
-    to_tier: int
-    text: str
-    destructive: bool
-
-
 def migration_notes(from_tier: int, to_tier: int) -> list[MigrationNote]:
-    """Notes for the move, composed step by step for a move that skips tiers (the texts are
-    in ``ladder_notes``)."""
+    """Notes for the move, composed step by step for a move that skips tiers."""
     get_tier(from_tier)
     get_tier(to_tier)
-    step = 1 if to_tier > from_tier else -1
-    notes: list[MigrationNote] = []
-    for here in range(from_tier, to_tier, step):
-        there = here + step
-        for text, destructive in NOTES[(here, there)]:
-            notes.append(MigrationNote(here, there, text, destructive))
-    return notes
+    return notes_between(from_tier, to_tier)

@@ -6,6 +6,8 @@ Prose for ``ladder.migration_notes``: (text, destructive) per adjacent move, up 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 NOTES: dict[tuple[int, int], tuple[tuple[str, bool], ...]] = {
     (1, 2): (
         (
@@ -126,3 +128,23 @@ NOTES: dict[tuple[int, int], tuple[tuple[str, bool], ...]] = {
         ),
     ),
 }
+
+
+@dataclass(frozen=True)
+class MigrationNote:
+    from_tier: int
+    to_tier: int
+    text: str
+    destructive: bool
+
+
+def notes_between(from_tier: int, to_tier: int) -> list[MigrationNote]:
+    """The notes of each adjacent step from ``from_tier`` to ``to_tier`` (tiers checked by
+    ``ladder.migration_notes``)."""
+    step = 1 if to_tier > from_tier else -1
+    notes: list[MigrationNote] = []
+    for here in range(from_tier, to_tier, step):
+        there = here + step
+        for text, destructive in NOTES[(here, there)]:
+            notes.append(MigrationNote(here, there, text, destructive))
+    return notes

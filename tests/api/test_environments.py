@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioning.models import AuditEvent, ChangeRequest, Environment, TeamPolicy
-from tests.api.conftest import make_environment
+from tests.factories import make_environment
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/environments/"

@@ -9,7 +9,8 @@ import pytest
 from provisioning import metrics
 from provisioning.metrics import Chart, EnvironmentMetrics, Series
 from provisioning.models import ChangeRequest, Recommendation
-from tests.api.conftest import make_environment, make_recommendation
+from tests.api.conftest import make_recommendation
+from tests.factories import make_environment
 
 pytestmark = pytest.mark.django_db
 

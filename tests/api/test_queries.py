@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from provisioning import services
 from provisioning.models import Membership
-from tests.api.conftest import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 8  # token, throttles need none (cache), count, page, prefetches

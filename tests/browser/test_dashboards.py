@@ -10,7 +10,7 @@ from provisioning import services, simulator
 from provisioning.models import ChangeRequest, Environment, Membership, Recommendation
 from provisioning.services import changes
 from tests.browser.test_workflow_pages import PASSWORD, sign_in
-from tests.portal.factories import make_environment
+from tests.factories import make_environment
 from tests.provisioning.localcloud import local_cloud
 
 pytestmark = [

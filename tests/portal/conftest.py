@@ -8,7 +8,7 @@ from django.utils import timezone
 from provisioning import services
 from provisioning.models import Membership, StackEvent
 from provisioning.roles import APPROVERS, PLATFORM_ADMINS
-from tests.portal.factories import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 PASSWORD = "a-long-test-password-1"
 

@@ -15,7 +15,7 @@ from provisioning import metrics
 from provisioning.aws.gateway import GatewayError
 from provisioning.metrics import Chart, EnvironmentMetrics, Series
 from provisioning.models import ChangeRequest, Recommendation, Webhook, WebhookDelivery
-from tests.portal.factories import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 pytestmark = pytest.mark.django_db
 CPU = "Web servers"

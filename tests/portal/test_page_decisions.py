@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from provisioning.models import Approval, AuditEvent, ChangeRequest
-from tests.portal.factories import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 S = ChangeRequest.Status
 

@@ -9,7 +9,7 @@ from django.test import Client
 from bench.pages import QUERY_BUDGET, count_queries, member_may_see, page_urls
 from provisioning import services
 from provisioning.models import AuditEvent, StackEvent
-from tests.portal.factories import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from provisioning.metrics import Chart, EnvironmentMetrics, Series
 from provisioning.models import ChangeRequest, Recommendation
 from provisioning.services import recommendations as recs
 from provisioning.validation import validate_parameters
-from tests.portal.factories import make_environment
+from tests.factories import make_environment
 
 END = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 DAY = ("24h", 300, 288)

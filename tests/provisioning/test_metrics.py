@@ -15,7 +15,7 @@ from provisioning import metrics, portfolio, services
 from provisioning.aws import cloudwatch as aws
 from provisioning.metric_catalogue import catalogue_for, plan_queries, resources_from_stack
 from provisioning.models import TeamPolicy
-from tests.portal.factories import make_environment
+from tests.factories import make_environment
 from tests.provisioning.localcloud import local_cloud
 
 pytestmark = [

@@ -20,7 +20,7 @@ from provisioning.errors import Forbidden, InvalidRequest
 from provisioning.models import Webhook, WebhookDelivery
 from provisioning.roles import APPROVERS
 from provisioning.services import webhooks
-from tests.portal.factories import make_change, make_environment
+from tests.factories import make_change, make_environment
 
 PASSWORD = "a-long-test-password-1"
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from provisioning import metrics, services, simulator
 from provisioning.metric_catalogue import SPECS
-from tests.portal.factories import make_environment
+from tests.factories import make_environment
 from tests.provisioning.localcloud import local_cloud
 
 pytestmark = [
