@@ -16,7 +16,7 @@ from provisioning.aws.gateway import GatewayError, StackGateway, StackSummary, s
 from provisioning.cloud import account_key, gateway_for, notification_channel
 from provisioning.models import ChangeRequest, Environment
 from provisioning.services.changes import enqueue
-from provisioning.workflow import _finish, check_change
+from provisioning.workflow import check_change, finish_change
 
 logger = logging.getLogger(__name__)
 S = ChangeRequest.Status
@@ -60,7 +60,7 @@ def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-
             status = summary.status if summary else "DELETE_COMPLETE"
             if stack_is_settled(status):
                 try:
-                    step = _finish(change, status=status, gateway=gateway)
+                    step = finish_change(change, status=status, gateway=gateway)
                 except GatewayError as exc:
                     # One throttled DescribeStacks must not stop the rest of the sweep:
                     # this change is looked at again by the next one.

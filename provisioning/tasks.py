@@ -41,7 +41,7 @@ def _run_step(task: Any, step_function: Any, change_id: int) -> str:
             raise
         if task.request.retries >= RETRY_LIMIT:
             change = ChangeRequest.objects.select_related("environment__team").get(pk=change_id)
-            workflow._error(change, f"gave up after {RETRY_LIMIT} retries: {exc}")
+            workflow.error_change(change, f"gave up after {RETRY_LIMIT} retries: {exc}")
             return "errored"
         countdown = min(60, settings.PROVISIONING_RETRY_BASE * 2**task.request.retries)
         raise task.retry(countdown=countdown, exc=exc) from exc

@@ -48,7 +48,7 @@ def _load(change_id: int) -> ChangeRequest:
     return ChangeRequest.objects.select_related("environment__team").get(pk=change_id)
 
 
-def _error(change: ChangeRequest, message: str) -> Step:
+def error_change(change: ChangeRequest, message: str) -> Step:
     """Our side or the API failed in a way retrying will not mend: errored, with the reason."""
     with transaction.atomic():
         current = ChangeRequest.objects.select_for_update().get(pk=change.pk)
@@ -69,7 +69,7 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
         return Step("moved-on")
     environment = change.environment
     if change.kind == Kind.DECOMMISSION:
-        return _decide(change)
+        return decide_change(change)
     gateway = gateway or gateway_for(team=environment.team, region=environment.region)
     try:
         network = network_ready(team=environment.team, region=environment.region, gateway=gateway)
@@ -95,12 +95,12 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
     except GatewayError as exc:
         if exc.retryable:
             raise
-        return _error(change, f"CloudFormation refused the change set: {exc}")
+        return error_change(change, f"CloudFormation refused the change set: {exc}")
     if info.status in {"CREATE_PENDING", "CREATE_IN_PROGRESS"}:
         return Step("change-set-pending", retry_in=3)
     no_op = info.status == "FAILED" and any(t in info.status_reason for t in NO_CHANGES)
     if info.status == "FAILED" and not no_op:
-        return _error(change, f"change set failed: {info.status_reason}")
+        return error_change(change, f"change set failed: {info.status_reason}")
 
     merged = _merged_plan(change, [] if no_op else info.changes)
     with transaction.atomic():
@@ -112,7 +112,7 @@ def plan_change(change_id: int, *, gateway: StackGateway | None = None) -> Step:
         locked.save(update_fields=["plan", "change_set_id", "updated_at"])
         if info.stack_id and not environment.stack_id and not no_op:
             Environment.objects.filter(pk=environment.pk).update(stack_id=info.stack_id)
-    return _decide(_load(change_id))
+    return decide_change(_load(change_id))
 
 
 def _clear_failed_stack(change: ChangeRequest, gateway: StackGateway) -> bool:
@@ -138,7 +138,7 @@ def _merged_plan(change: ChangeRequest, aws_changes: list[dict[str, Any]]) -> di
     return merged.as_dict()
 
 
-def _decide(change: ChangeRequest) -> Step:
+def decide_change(change: ChangeRequest) -> Step:
     """After planning: to an approver, or straight on to apply."""
     needs_approval = bool(change.policy.get("needs_approval"))
     to = S.AWAITING_APPROVAL if needs_approval else S.APPROVED
@@ -203,12 +203,12 @@ def apply_change(change_id: int, *, gateway: StackGateway | None = None) -> Step
     except GatewayError as exc:
         if exc.retryable:
             raise
-        return _error(change, f"CloudFormation refused to apply: {exc}")
+        return error_change(change, f"CloudFormation refused to apply: {exc}")
     ChangeRequest.objects.filter(pk=change_id, apply_started_at__isnull=True).update(
         apply_started_at=timezone.now()
     )
     if outcome == "no-op":
-        _finish(_load(change_id), status="UPDATE_COMPLETE", gateway=gateway)
+        finish_change(_load(change_id), status="UPDATE_COMPLETE", gateway=gateway)
     return Step(outcome)
 
 
@@ -249,10 +249,10 @@ def check_change(change_id: int, *, gateway: StackGateway | None = None) -> Step
     gateway = gateway or gateway_for(team=environment.team, region=environment.region)
     stack = gateway.describe_stack(stack_name=environment.stack_name)
     status = "DELETE_COMPLETE" if stack is None else stack.status
-    return _finish(change, status=status, gateway=gateway)
+    return finish_change(change, status=status, gateway=gateway)
 
 
-def _finish(change: ChangeRequest, *, status: str, gateway: StackGateway) -> Step:
+def finish_change(change: ChangeRequest, *, status: str, gateway: StackGateway) -> Step:
     ChangeRequest.objects.filter(pk=change.pk).update(last_checked_at=timezone.now())
     settled = status in TERMINAL_OK or status in TERMINAL_FAILED
     environment = change.environment

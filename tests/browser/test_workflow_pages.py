@@ -2,7 +2,7 @@
 estimate, the plan, an approval, and the environment page following the stack live.
 
 No worker runs here: where one would act, the test moves the change the way the worker does
-(workflow._decide after planning, the engine's transitions and stored stack events while
+(workflow.decide_change after planning, the engine's transitions and stored stack events while
 applying), so that what is checked is what the pages show and how they follow along.
 """
 
@@ -112,7 +112,7 @@ def test_request_plan_approve_and_watch_it_build(page, people, doorbell, screens
     change = ChangeRequest.objects.get()
     assert doorbell == [("provisioning_plan", change.pk)]
     assert change.to_tier == 3 and change.to_parameters["db_instance_class"] == "db.t4g.medium"
-    workflow._decide(change)  # what the worker does once the plan is made
+    workflow.decide_change(change)  # what the worker does once the plan is made
     page.reload()
     assert "Awaiting approval" in page.locator("h1 .pill").inner_text()
     plan_table = page.locator("table.plan-table")

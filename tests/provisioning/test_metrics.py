@@ -11,44 +11,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from provisioning import metrics, portfolio, services
+from provisioning import metrics, portfolio
 from provisioning.aws import cloudwatch as aws
 from provisioning.metric_catalogue import catalogue_for, plan_queries, resources_from_stack
 from provisioning.models import TeamPolicy
 from tests.factories import make_environment
-from tests.provisioning.localcloud import local_cloud
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning"),
     pytest.mark.django_db,
+    pytest.mark.usefixtures("fresh_cache"),
 ]
 NOW = datetime(2026, 3, 4, 15, 7, 42, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def cloud():
-    with local_cloud() as cloud:
-        yield cloud
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def people(db):
-    team = services.team_ensure(slug="web", name="Web")
-    user, _ = services.user_ensure(username="alice", password="a-long-test-password-1")
-    return team, user
-
-
-def env_on(cloud, people, tier, name):
+def env_on(cloud, web_alice, tier, name):
     stack = cloud.create(tier)
-    team, user = people
+    team, user = web_alice
     return make_environment(
         team, user, name, tier=tier, stack_name=stack["name"], stack_id=stack["stack_id"],
         outputs=stack["outputs"], parameters=stack["parameters"],
@@ -77,8 +56,8 @@ def calls(monkeypatch):
 
 
 # --- dimensions -------------------------------------------------------------------------------
-def test_dimensions_from_real_tier_3_and_4_stacks(cloud, people):
-    env3, stack3 = env_on(cloud, people, 3, "three")
+def test_dimensions_from_real_tier_3_and_4_stacks(cloud, web_alice):
+    env3, stack3 = env_on(cloud, web_alice, 3, "three")
     res = metrics.environment_resources(env3)
     physical = stack3["physical"]
     assert [i for _, i in res.web_instances] == [physical["WebInstanceA"], physical["WebInstanceB"]]
@@ -102,7 +81,7 @@ def test_dimensions_from_real_tier_3_and_4_stacks(cloud, people):
         "TargetGroup": res.target_group,
     }
 
-    env4, stack4 = env_on(cloud, people, 4, "four")
+    env4, stack4 = env_on(cloud, web_alice, 4, "four")
     res4 = metrics.environment_resources(env4)
     groups = cloud.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     assert res4.web_asg in {g["AutoScalingGroupName"] for g in groups}
@@ -137,8 +116,8 @@ def test_windows_are_aligned_and_small(window):
     assert (end - start).total_seconds() == w.seconds
 
 
-def test_one_call_per_view_and_none_on_a_repeat_within_the_period(cloud, people, calls):
-    env, _ = env_on(cloud, people, 3, "shop")
+def test_one_call_per_view_and_none_on_a_repeat_within_the_period(cloud, web_alice, calls):
+    env, _ = env_on(cloud, web_alice, 3, "shop")
     cw = cloud.client("cloudwatch")
     start, _ = metrics.time_range(metrics.WINDOWS["1h"], NOW)
     instance = metrics.environment_resources(env).web_instances[0][1]
@@ -212,8 +191,8 @@ class Failing:
         EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
     ],
 )
-def test_a_failing_call_gives_metrics_unavailable_not_an_exception(people, monkeypatch, exc):
-    env = make_environment(*people, "shop", tier=5, outputs={"DatabaseInstanceId": "db-1"})
+def test_a_failing_call_gives_metrics_unavailable_not_an_exception(web_alice, monkeypatch, exc):
+    env = make_environment(*web_alice, "shop", tier=5, outputs={"DatabaseInstanceId": "db-1"})
     monkeypatch.setattr(metrics, "cloudwatch_client", lambda **kw: Failing(exc))
     result = metrics.environment_metrics(environment=env, window="24h", now=NOW)
     assert not result.available and result.reason and result.charts == []
@@ -224,9 +203,9 @@ def test_a_failing_call_gives_metrics_unavailable_not_an_exception(people, monke
     assert not line.available
 
 
-def test_percentiles_fall_back_to_maximum_with_a_label(people, monkeypatch, settings):
+def test_percentiles_fall_back_to_maximum_with_a_label(web_alice, monkeypatch, settings):
     env = make_environment(
-        *people,
+        *web_alice,
         "shop",
         tier=3,
         outputs={
@@ -255,8 +234,8 @@ def test_percentiles_fall_back_to_maximum_with_a_label(people, monkeypatch, sett
 
 
 # --- alarms and the portfolio ------------------------------------------------------------------
-def test_alarms_of_the_stack_by_name_prefix(cloud, people, calls):
-    env, _ = env_on(cloud, people, 5, "big")
+def test_alarms_of_the_stack_by_name_prefix(cloud, web_alice, calls):
+    env, _ = env_on(cloud, web_alice, 5, "big")
     cw = cloud.client("cloudwatch")
     for name, state in ((f"{env.stack_name}-DatabaseCpuHighAlarm-X1", "ALARM"),
                         (f"{env.stack_name}-QueueBacklogAgeAlarm-X2", "OK"),
@@ -271,13 +250,13 @@ def test_alarms_of_the_stack_by_name_prefix(cloud, people, calls):
     assert calls.counter["DescribeAlarms"] == 1
     assert metrics.environment_alarms(environment=env).cached
     assert calls.counter["DescribeAlarms"] == 1
-    small = make_environment(*people, "small", tier=2)
+    small = make_environment(*web_alice, "small", tier=2)
     assert metrics.environment_alarms(environment=small).alarms == []
     assert calls.counter["DescribeAlarms"] == 1  # tiers without alarms ask nothing
 
 
-def test_portfolio_batches_environments_into_one_call_and_caches_it(cloud, people, calls):
-    envs = [env_on(cloud, people, tier, f"p{tier}")[0] for tier in (1, 3, 4)]
+def test_portfolio_batches_environments_into_one_call_and_caches_it(cloud, web_alice, calls):
+    envs = [env_on(cloud, web_alice, tier, f"p{tier}")[0] for tier in (1, 3, 4)]
     cw = cloud.client("cloudwatch")
     start, _ = metrics.time_range(portfolio.SPARKLINE, NOW)
     res = metrics.environment_resources(envs[2])
@@ -297,8 +276,8 @@ def test_portfolio_batches_environments_into_one_call_and_caches_it(cloud, peopl
     assert calls.counter == {}
 
 
-def test_clients_take_the_team_role_and_fail_fast(cloud, people):
-    team = people[0]
+def test_clients_take_the_team_role_and_fail_fast(cloud, web_alice):
+    team = web_alice[0]
     TeamPolicy.objects.update_or_create(
         team=team, defaults={"aws_role_arn": "arn:aws:iam::111111111111:role/ladder"}
     )

@@ -9,37 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from provisioning import metrics, services, simulator
+from provisioning import metrics, simulator
 from provisioning.metric_catalogue import SPECS
 from tests.factories import make_environment
-from tests.provisioning.localcloud import local_cloud
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning"),
     pytest.mark.django_db,
+    pytest.mark.usefixtures("fresh_cache"),
 ]
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def cloud():
-    with local_cloud() as cloud:
-        yield cloud
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def people(db):
-    team = services.team_ensure(slug="web", name="Web")
-    user, _ = services.user_ensure(username="alice", password="a-long-test-password-1")
-    return team, user
 
 
 def on_cloud(env, stack):
@@ -91,8 +70,8 @@ def quiet_minute(env) -> datetime:
     return t
 
 
-def test_backfill_once_then_a_minute_at_a_time(cloud, people):
-    env = on_cloud(make_environment(*people, "shop", tier=2), cloud.create(2))
+def test_backfill_once_then_a_minute_at_a_time(cloud, web_alice):
+    env = on_cloud(make_environment(*web_alice, "shop", tier=2), cloud.create(2))
     now = quiet_minute(env)
     first = simulator.simulate(now=now, environments=[env])
     assert first["backfilled"] == 1 and first["datums"] > 5000
@@ -114,8 +93,8 @@ def test_backfill_once_then_a_minute_at_a_time(cloud, people):
     assert min(day.values("db_free_storage")) > 10 * 1024**3  # 20 GiB, mostly free
 
 
-def test_cpu_falls_after_a_move_up(cloud, people):
-    env = on_cloud(make_environment(*people, "grow", tier=2), cloud.create(2))
+def test_cpu_falls_after_a_move_up(cloud, web_alice):
+    env = on_cloud(make_environment(*web_alice, "grow", tier=2), cloud.create(2))
     now = quiet_minute(env)
     simulator.simulate(now=now, environments=[env])
     before = metrics.environment_metrics(
@@ -136,8 +115,8 @@ def test_cpu_falls_after_a_move_up(cloud, people):
     assert after.chart("alb_response_time").series[0].values[-1] > 0
 
 
-def test_the_command_runs_once_on_the_local_cloud(cloud, people, settings, capsys):
-    on_cloud(make_environment(*people, "cmd", tier=1), cloud.create(1))
+def test_the_command_runs_once_on_the_local_cloud(cloud, web_alice, settings, capsys):
+    on_cloud(make_environment(*web_alice, "cmd", tier=1), cloud.create(1))
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"  # what local mode sets (mock_aws here)
     call_command("simulate_traffic", "--once")
     assert "1 backfilled" in capsys.readouterr().out
