@@ -132,7 +132,7 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return is_approver(request.user)
 
-    def decide_change(
+    def _decide(
         self, request: HttpRequest, queryset: QuerySet[ChangeRequest], *, approve: bool
     ) -> None:
         decide = services.change_approve if approve else services.change_reject
@@ -155,11 +155,11 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve the selected changes", permissions=["approve"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[ChangeRequest]) -> None:
-        self.decide_change(request, queryset, approve=True)
+        self._decide(request, queryset, approve=True)
 
     @admin.action(description="Reject the selected changes", permissions=["approve"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[ChangeRequest]) -> None:
-        self.decide_change(request, queryset, approve=False)
+        self._decide(request, queryset, approve=False)
 
 
 @admin.register(StackEvent)
