@@ -74,6 +74,17 @@ class Processes:
                     process.wait(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def fresh_aws_clients() -> Iterator[None]:
+    """Each test makes its own boto3 sessions and clients: none kept from another test's
+    cloud (the process keeps them, provisioning.aws.clients)."""
+    from provisioning.aws import clients
+
+    clients.reset()
+    yield
+    clients.reset()
+
+
 @pytest.fixture
 def processes(tmp_path: Path) -> Iterator[Processes]:
     group = Processes(tmp_path)

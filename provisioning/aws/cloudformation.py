@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
+from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from provisioning.aws import clients
 from provisioning.aws.clients import DEFAULT_CONFIG
 from provisioning.aws.gateway import (
     AlreadyExists,
@@ -24,6 +27,8 @@ from provisioning.aws.gateway import (
     Throttled,
 )
 
+# An assumed role's session is kept until this long before its credentials expire.
+ROLE_SESSION_MARGIN_SECONDS = 300
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
@@ -59,29 +64,52 @@ def _call(method: Any, **kwargs: Any) -> Any:
 def session_for(
     *, region: str, role_arn: str = "", external_id: str = "", session_name: str = "ladder"
 ) -> boto3.session.Session:
-    """A boto3 session from the standard chain, or from an assumed per-team role."""
+    """A boto3 session from the standard chain, or from an assumed per-team role. Both are
+    kept (provisioning.aws.clients): one AssumeRole per role and hour, not one per call."""
     if not role_arn:
-        return boto3.session.Session(region_name=region)
-    sts = boto3.session.Session(region_name=region).client("sts", config=DEFAULT_CONFIG)
-    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
-    if external_id:
-        kwargs["ExternalId"] = external_id
-    credentials = _call(sts.assume_role, **kwargs)["Credentials"]
-    return boto3.session.Session(
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+        return clients.default_session(region)
+
+    def assume() -> tuple[boto3.session.Session, float]:
+        sts = clients.client("sts", region=region)
+        kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        credentials = _call(sts.assume_role, **kwargs)["Credentials"]
+        session = boto3.session.Session(
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        expiration = credentials.get("Expiration")
+        expires = expiration.timestamp() if isinstance(expiration, datetime) else time.time()
+        return session, expires - ROLE_SESSION_MARGIN_SECONDS
+
+    return clients.cached_session(("role", region, role_arn, external_id, session_name), assume)
 
 
 class Boto3StackGateway:
+    """Clients are made on first use and kept with their session."""
+
     def __init__(self, session: boto3.session.Session) -> None:
+        self.session = session
         self.region = session.region_name
-        self.cfn = session.client("cloudformation", config=DEFAULT_CONFIG)
-        self.sns = session.client("sns", config=DEFAULT_CONFIG)
-        self.sqs = session.client("sqs", config=DEFAULT_CONFIG)
-        self.route53 = session.client("route53", config=DEFAULT_CONFIG)
+
+    @property
+    def cfn(self) -> Any:
+        return clients.session_client(self.session, "cloudformation", DEFAULT_CONFIG)
+
+    @property
+    def sns(self) -> Any:
+        return clients.session_client(self.session, "sns", DEFAULT_CONFIG)
+
+    @property
+    def sqs(self) -> Any:
+        return clients.session_client(self.session, "sqs", DEFAULT_CONFIG)
+
+    @property
+    def route53(self) -> Any:
+        return clients.session_client(self.session, "route53", DEFAULT_CONFIG)
 
     # --- change sets -----------------------------------------------------------------
     def create_change_set(

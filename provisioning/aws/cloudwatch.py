@@ -14,6 +14,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from provisioning.aws import clients
+
 MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
 MAX_DATUMS_PER_PUT = 1000  # PutMetricData's limit
 # A dashboard waits on these calls: fail fast instead of retrying for half a minute.
@@ -44,7 +46,7 @@ def _call(method: Any, **kwargs: Any) -> Any:
 
 
 def client(session: boto3.session.Session, service: str = "cloudwatch") -> Any:
-    return session.client(service, config=METRICS_CONFIG)
+    return clients.session_client(session, service, METRICS_CONFIG)
 
 
 Series = tuple[list[datetime], list[float]]

@@ -41,8 +41,12 @@ class Calls:
         self.counter: Counter[str] = Counter()
 
     def hook(self, client):
+        # Clients are kept per process (provisioning.aws.clients): count each call once
+        # however often the same client is handed out.
         client.meta.events.register(
-            "before-call.*.*", lambda model, **_: self.counter.update([model.name])
+            "before-call.*.*",
+            lambda model, **_: self.counter.update([model.name]),
+            unique_id=f"count-calls-{id(self)}",
         )
         return client
 
