@@ -26,10 +26,23 @@ class Check:
         return {"ok": self.ok, "detail": self.detail}
 
 
-def _redis() -> Any:
-    from redis import Redis
+_clients: dict[str, Any] = {}
 
-    return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+
+def _redis() -> Any:
+    """One client (and its connection pool) per Redis URL and process, not a new TCP
+    connection for every check."""
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    url = settings.REDIS_URL
+    if url not in _clients:
+        # One retry on a fresh connection: a pooled one is stale after Redis restarts.
+        _clients[url] = Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=2, retry=Retry(NoBackoff(), 1)
+        )
+    return _clients[url]
 
 
 def record_worker_heartbeat(*, hostname: str) -> None:
