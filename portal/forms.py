@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from provisioning import ladder, selectors
 from provisioning.filters import EnvironmentFilterSet
@@ -292,6 +295,24 @@ class DecisionForm(forms.Form):
     )
 
 
+class PlainSelect(forms.Select):
+    """A flat ``<select>`` rendered in Python. Django renders each option through a
+    template (~0.1 ms an option): 50 ms of a page for the 500 teams a platform admin can
+    filter by. Same markup, same attributes; no option groups."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((str(v), mark_safe(" selected") if str(v) in chosen else "", label)
+             for v, label in self.choices),
+        )  # fmt: skip
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
 def environment_filterset(data: Any, *, user: Any) -> EnvironmentFilterSet:
     """The API's FilterSet over the user's environments, its form dressed for the page:
     the user's teams as a menu, readable empty choices."""
@@ -301,14 +322,14 @@ def environment_filterset(data: Any, *, user: Any) -> EnvironmentFilterSet:
     )
     fields = filterset.form.fields
     teams = selectors.team_choices_for_user(user=user).values_list("slug", flat=True)
-    fields["team"].widget = forms.Select(choices=[("", "All teams"), *((t, t) for t in teams)])
+    fields["team"].widget = PlainSelect(choices=[("", "All teams"), *((t, t) for t in teams)])
     fields["tier"].choices = [("", "All tiers"), *tier_choices()]
     fields["status"].choices = [("", "Live (not decommissioned)"), *Environment.Status.choices]
     return filterset
 
 
 class AuditFilterForm(forms.Form):
-    team = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False, widget=PlainSelect)
 
     def __init__(self, *args: Any, teams: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from provisioning import ladder
 from provisioning.models import ChangeRequest, Environment
@@ -116,19 +118,37 @@ def change_status_pill(status: str) -> str:
     return format_html('<span class="pill status s-{}">{}</span>', color, label)
 
 
-@register.inclusion_tag("portal/partials/ladder_bar.html")
-def ladder_bar(current: int | None, target: int | None = None, compact: bool = False) -> dict:
-    rungs = [
-        {
-            "number": tier.number,
-            "name": tier.name,
-            "current": tier.number == current,
-            "target": target is not None and tier.number == target and target != current,
-            "below": current is not None and tier.number < current,
-        }
-        for tier in ladder.TIERS
-    ]
-    return {"rungs": rungs, "compact": compact}
+@register.simple_tag
+def ladder_bar(current: int | None, target: int | None = None, compact: bool = False) -> str:
+    """The five rungs with the current one (and a target) marked."""
+    return _ladder_bar(current, target, bool(compact))
+
+
+@functools.lru_cache(maxsize=128)
+def _ladder_bar(current: int | None, target: int | None, compact: bool) -> SafeString:
+    # A pure function of three small values, drawn in Python and kept: a list page draws it
+    # once a row, and through a template that was a fifth of the page's time.
+    rungs = []
+    for tier in ladder.TIERS:
+        is_current = tier.number == current
+        is_target = target is not None and tier.number == target and target != current
+        below = current is not None and tier.number < current
+        state = "current" if is_current else "below" if below else ""
+        rungs.append(
+            format_html(
+                '<li class="{}" title="Tier {}: {}{}"><span class="n">{}</span>{}</li>',
+                state + (" target" if is_target else ""),
+                tier.number, tier.name,
+                " (current)" if is_current else " (target)" if is_target else "",
+                tier.number,
+                "" if compact else format_html('<span class="name">{}</span>', tier.name),
+            )
+        )  # fmt: skip
+    return format_html(
+        '<ol class="ladder-bar{}" aria-label="Place on the ladder">\n  {}\n</ol>',
+        " compact" if compact else "",
+        mark_safe("".join(rungs)),  # noqa: S308 - each rung escaped by format_html above
+    )
 
 
 @register.simple_tag

@@ -20,10 +20,12 @@ AUDIT_PAGE_SIZE = 50
 def audit_log(request: HttpRequest) -> HttpResponse:
     if not selectors.audit_visible_to(user=request.user):
         raise PermissionDenied("The audit log is for platform admins and team leads.")
-    teams = Team.objects.all() if is_platform_admin(request.user) else None
-    slugs = list(
-        (teams or selectors.teams_led_by(user=request.user)).values_list("slug", flat=True)
+    teams = (
+        Team.objects.order_by("slug")
+        if is_platform_admin(request.user)
+        else selectors.teams_led_by(user=request.user)
     )
+    slugs = list(teams.values_list("slug", flat=True))
     form = AuditFilterForm(request.GET or None, teams=slugs)
     team = form.cleaned_data["team"] if form.is_bound and form.is_valid() else ""
     events = selectors.audit_list_for_user(user=request.user, team=team or None)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from provisioning.models.teams import Team
 
@@ -204,6 +204,12 @@ class Approval(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["change", "approver"], name="approval_once_per_person")
+        ]
+        indexes = [
+            # An approver's latest decisions (the approvals page), without a sort.
+            models.Index(
+                F("approver"), F("created_at").desc(), F("id").desc(), name="approval_by_approver"
+            ),
         ]
 
     def __str__(self) -> str:
