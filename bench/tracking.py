@@ -16,6 +16,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 LOOKS = 4  # each stack is seen in progress this many times before it settles
 TEAMS = 10  # the changes belong to several teams of one AWS account
 LIST_PAGE = 100  # real ListStacks answers at most 100 summaries a page
+SETTLED_IN_ACCOUNT = 10_000  # the account's ready environments' stacks, not in flight
+DELETED_IN_ACCOUNT = 5_000  # decommissioned ones: AWS lists them for 90 days
 
 
 def _in_flight(n: int, tag: str) -> tuple[Any, list[Any]]:
@@ -55,35 +57,59 @@ def _in_flight(n: int, tag: str) -> tuple[Any, list[Any]]:
         stack = FakeStack(env.stack_name, env.stack_id, "UPDATE_IN_PROGRESS")
         stack.pending = ["UPDATE_IN_PROGRESS"] * (LOOKS - 1) + [end]
         gateway.stacks[env.stack_name] = stack
+    # The rest of the account: settled and deleted stacks that no change is waiting on.
+    for i in range(SETTLED_IN_ACCOUNT):
+        name = f"ladder-{tag}-ready-{i}"
+        gateway.stacks[name] = FakeStack(name, f"{name}/id", "UPDATE_COMPLETE")
+    for i in range(DELETED_IN_ACCOUNT):
+        name = f"ladder-{tag}-gone-{i}"
+        gateway.deleted[f"{name}/id"] = FakeStack(name, f"{name}/id", "DELETE_COMPLETE")
     return gateway, changes
+
+
+def _pages(listed: int) -> int:
+    return max(1, math.ceil(listed / LIST_PAGE))
 
 
 def _sweep_run(n: int) -> dict[str, Any]:
     from provisioning import reconcile
 
     gateway, _ = _in_flight(n, f"s{n}")
+    listed: list[int] = []  # summaries each ListStacks answered (its pages of 100)
+    real_list = gateway.list_stacks_in_progress
+
+    def list_in_progress() -> Any:
+        answer = real_list()
+        listed.append(len(answer))
+        return answer
+
+    gateway.list_stacks_in_progress = list_in_progress  # type: ignore[method-assign]
     rounds = []
     for _ in range(LOOKS + 2):  # bounded: every stack settles within LOOKS looks
         before = dict(gateway.calls)
+        listed.clear()
         result = reconcile.sweep(gateway_factory=lambda **kwargs: gateway)
         delta = {k: v - before.get(k, 0) for k, v in gateway.calls.items() if v - before.get(k, 0)}
-        stacks = len(gateway.stacks) + len(gateway.deleted)
         rounds.append(
             {
                 "in_flight": result["in_flight"],
                 "settled": result["finished"],
                 "list_stacks_calls": delta.get("list_stacks", 0),
-                "list_stacks_pages": delta.get("list_stacks", 0) * math.ceil(stacks / LIST_PAGE),
+                "list_stacks_pages": sum(_pages(n) for n in listed),
                 "event_reads": delta.get("stack_events", 0),
                 "describe_stack": delta.get("describe_stack", 0),
-                "calls": sum(delta.values()),
+                "calls": sum(delta.values()) - delta.get("list_stacks", 0)
+                + sum(_pages(n) for n in listed),
             }
-        )
+        )  # fmt: skip
         if result["in_flight"] == 0:
             break
     budget = math.ceil(n / 50) + 1
     worst = max(r["list_stacks_pages"] for r in rounds if r["in_flight"])
-    reads_ok = all(r["event_reads"] <= r["settled"] for r in rounds)
+    # Per settled stack: one DescribeStacks and one read of its events, nothing for the rest.
+    reads_ok = all(
+        r["event_reads"] <= r["settled"] and r["describe_stack"] <= r["settled"] for r in rounds
+    )
     return {
         "rounds": rounds,
         "total_calls": sum(r["calls"] for r in rounds),
@@ -91,7 +117,8 @@ def _sweep_run(n: int) -> dict[str, Any]:
         "budget": budget,
         "met": worst <= budget and reads_ok,
         "event_reads_only_for_settled": reads_ok,
-        "pages_if_account_holds_10000_stacks": math.ceil(10_000 / LIST_PAGE),
+        "account": {"in_flight": n, "settled": SETTLED_IN_ACCOUNT, "deleted": DELETED_IN_ACCOUNT},
+        "pages_per_sweep_unfiltered": _pages(n + SETTLED_IN_ACCOUNT + DELETED_IN_ACCOUNT),
     }
 
 

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from provisioning import engine
-from provisioning.aws.gateway import GatewayError, StackGateway, StackSummary, stack_is_settled
+from provisioning.aws.gateway import GatewayError, StackGateway, StackInfo, stack_is_settled
 from provisioning.cloud import account_key, gateway_for, notification_channel
 from provisioning.models import ChangeRequest, Environment
 from provisioning.services.changes import enqueue
@@ -45,29 +45,41 @@ def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-
     for (_, region), changes in groups.items():
         gateway: StackGateway = gateway_factory(team=changes[0].environment.team, region=region)
         try:
-            stacks = gateway.list_stacks()
+            stacks = gateway.list_stacks_in_progress()
         except GatewayError as exc:
             logger.warning("sweep: list_stacks failed in %s: %s", region, exc)
             continue
-        by_name: dict[str, StackSummary] = {}
-        for listed in stacks.values():
-            # A name can recur (deleted stacks stay listed); the live one wins.
-            if listed.name not in by_name or listed.status != "DELETE_COMPLETE":
-                by_name[listed.name] = listed
+        by_name = {listed.name: listed for listed in stacks.values()}
         for change in changes:
             env = change.environment
             summary = stacks.get(env.stack_id) or by_name.get(env.stack_name)
-            status = summary.status if summary else "DELETE_COMPLETE"
-            if stack_is_settled(status):
-                try:
-                    step = finish_change(change, status=status, gateway=gateway)
-                except GatewayError as exc:
-                    # One throttled DescribeStacks must not stop the rest of the sweep:
-                    # this change is looked at again by the next one.
-                    logger.warning("sweep: change %s not finished yet: %s", change.pk, exc)
-                    continue
-                finished += step.outcome in {"applied", "failed"}
+            try:
+                described = None if summary else _described(gateway, env)
+                status = summary.status if summary else _unlisted_status(described)
+                if stack_is_settled(status):
+                    step = finish_change(
+                        change, status=status, gateway=gateway, described=described
+                    )
+                    finished += step.outcome in {"applied", "failed"}
+            except GatewayError as exc:
+                # One throttled call must not stop the rest of the sweep: this change is
+                # looked at again by the next one.
+                logger.warning("sweep: change %s not finished yet: %s", change.pk, exc)
     return {"in_flight": sum(len(c) for c in groups.values()), "finished": finished}
+
+
+def _described(gateway: StackGateway, env: Environment) -> StackInfo | None:
+    """A stack of ours that ListStacks no longer lists as in progress: it settled, or it was
+    deleted. One DescribeStacks, only for a stack that dropped out; None when it is gone or
+    its name now belongs to a newer stack."""
+    info = gateway.describe_stack(stack_name=env.stack_name)
+    if info is None or (env.stack_id and info.stack_id != env.stack_id):
+        return None
+    return info
+
+
+def _unlisted_status(described: StackInfo | None) -> str:
+    return "DELETE_COMPLETE" if described is None else described.status
 
 
 def drain_notifications(*, limit: int = 100) -> int:

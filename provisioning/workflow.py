@@ -21,6 +21,7 @@ from provisioning.aws.gateway import (
     TERMINAL_OK,
     GatewayError,
     StackGateway,
+    StackInfo,
     StackNotFound,
 )
 from provisioning.blueprints import compose, render_json
@@ -249,10 +250,18 @@ def check_change(change_id: int, *, gateway: StackGateway | None = None) -> Step
     gateway = gateway or gateway_for(team=environment.team, region=environment.region)
     stack = gateway.describe_stack(stack_name=environment.stack_name)
     status = "DELETE_COMPLETE" if stack is None else stack.status
-    return finish_change(change, status=status, gateway=gateway)
+    return finish_change(change, status=status, gateway=gateway, described=stack)
 
 
-def finish_change(change: ChangeRequest, *, status: str, gateway: StackGateway) -> Step:
+def finish_change(
+    change: ChangeRequest,
+    *,
+    status: str,
+    gateway: StackGateway,
+    described: StackInfo | None = None,
+) -> Step:
+    """Record where the change's stack stands; settle the change when the stack has.
+    ``described``: the stack as DescribeStacks just gave it, so it is not asked again."""
     ChangeRequest.objects.filter(pk=change.pk).update(last_checked_at=timezone.now())
     settled = status in TERMINAL_OK or status in TERMINAL_FAILED
     environment = change.environment
@@ -262,7 +271,7 @@ def finish_change(change: ChangeRequest, *, status: str, gateway: StackGateway) 
         return Step("in-progress")
     outputs: dict[str, str] = {}
     if status in TERMINAL_OK and change.kind != Kind.DECOMMISSION:
-        stack = gateway.describe_stack(stack_name=environment.stack_name)
+        stack = described or gateway.describe_stack(stack_name=environment.stack_name)
         outputs = stack.outputs if stack else {}
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)

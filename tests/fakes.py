@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from provisioning.aws.gateway import (
+    IN_PROGRESS_STATUSES,
     AlreadyExists,
     ChangeSetInfo,
     GatewayError,
@@ -240,12 +241,16 @@ class ScriptedGateway:
         if stack is not None:
             self._start(stack, "DELETE_IN_PROGRESS", "DELETE_COMPLETE")
 
-    def list_stacks(self) -> dict[str, StackSummary]:
+    def list_stacks_in_progress(self) -> dict[str, StackSummary]:
         self._enter("list_stacks")
         for stack in list(self.stacks.values()):
             self._advance(stack)
         every = [*self.stacks.values(), *self.deleted.values()]
-        return {s.stack_id: StackSummary(s.name, s.stack_id, s.status) for s in every}
+        return {
+            s.stack_id: StackSummary(s.name, s.stack_id, s.status)
+            for s in every
+            if s.status in IN_PROGRESS_STATUSES  # as ListStacks' StackStatusFilter does
+        }
 
     def describe_stack(self, *, stack_name: str) -> StackInfo | None:
         self._enter("describe_stack")

@@ -16,6 +16,7 @@ from botocore.parsers import ResponseParserError
 from provisioning.aws import clients
 from provisioning.aws.clients import DEFAULT_CONFIG
 from provisioning.aws.gateway import (
+    IN_PROGRESS_STATUSES,
     AlreadyExists,
     ChangeSetInfo,
     GatewayError,
@@ -197,13 +198,11 @@ class Boto3StackGateway:
     def delete_stack(self, *, stack_name: str, client_request_token: str) -> None:
         _call(self.cfn.delete_stack, StackName=stack_name, ClientRequestToken=client_request_token)
 
-    def list_stacks(self) -> dict[str, StackSummary]:
-        """Every stack the account has in the region, live or recently deleted, by stack id.
-
-        One call per page whatever the number of changes in flight (the sweep's backstop).
-        """
+    def list_stacks_in_progress(self) -> dict[str, StackSummary]:
+        """Every stack of the account in the region that is in progress, by stack id: one
+        call per page of 100 (the sweep's backstop), whatever else the account holds."""
         stacks: dict[str, StackSummary] = {}
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"StackStatusFilter": list(IN_PROGRESS_STATUSES)}
         while True:
             page = _call(self.cfn.list_stacks, **kwargs)
             for item in page.get("StackSummaries") or []:

@@ -116,7 +116,9 @@ class StackGateway(Protocol):
 
     def delete_stack(self, *, stack_name: str, client_request_token: str) -> None: ...
 
-    def list_stacks(self) -> dict[str, StackSummary]: ...
+    def list_stacks_in_progress(self) -> dict[str, StackSummary]:
+        """Every stack of the account and region whose status is in progress, by stack id."""
+        ...
 
     def describe_stack(self, *, stack_name: str) -> StackInfo | None: ...
 
@@ -147,6 +149,18 @@ TERMINAL_FAILED = frozenset(
         "IMPORT_ROLLBACK_FAILED",
     }
 )
+
+
+# ListStacks' StackStatusFilter for the sweep: only stacks in flight. The account's settled
+# stacks (thousands of ready environments) and its deleted ones (listed for 90 days) stay out
+# of the pages, so the pages grow with the changes in flight, not with the account; a stack
+# of ours that drops out of this list has settled and is looked up by itself.
+IN_PROGRESS_STATUSES = (
+    "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+)  # fmt: skip
 
 
 def stack_is_settled(status: str) -> bool:

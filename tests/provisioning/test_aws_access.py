@@ -77,7 +77,9 @@ def test_a_teams_stacks_land_in_the_account_of_its_role(db, aws, caplog):
     assert stack_names(in_team_account) == {"ladder-web-shop"}
     stack = in_team_account.describe_stacks(StackName="ladder-web-shop")["Stacks"][0]
     assert f":{TEAM_ACCOUNT}:stack/" in stack["StackId"]
-    assert gateway.list_stacks()  # the gateway itself sees its stack through the role
+    # The gateway itself sees its stack through the role; settled, it is not in flight.
+    assert gateway.describe_stack(stack_name="ladder-web-shop").status == "CREATE_COMPLETE"
+    assert gateway.list_stacks_in_progress() == {}
 
     # Neither the portal's keys nor the role's temporary ones reach a log line or the DB.
     logged = "\n".join(r.getMessage() for r in caplog.records)
