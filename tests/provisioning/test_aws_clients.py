@@ -24,7 +24,10 @@ def test_a_client_is_made_once_per_service_region_and_config(chain):
     first = clients.client("cloudformation", region="us-east-1")
     assert clients.client("cloudformation", region="us-east-1") is first
     assert clients.client("cloudformation", region="eu-west-1") is not first
-    assert clients.client("cloudformation", region="us-east-1", config=clients.PROBE_CONFIG) is not first
+    assert (
+        clients.client("cloudformation", region="us-east-1", config=clients.PROBE_CONFIG)
+        is not first
+    )
     assert clients.client("sqs", region="us-east-1") is not first
 
 
