@@ -55,9 +55,21 @@ def resolve_redis(environ: Mapping[str, str], *, probe_url: str = DEFAULT_REDIS_
     return probe_url if redis_answers(probe_url) else None
 
 
+def web_concurrency(environ: Mapping[str, str]) -> int:
+    """gunicorn's workers: WEB_CONCURRENCY, else gunicorn's own rule of 2 x cores + 1 on
+    PostgreSQL (a sync worker idles while its query runs; measured in `make bench`), and 2
+    on the local SQLite file, which takes one writer at a time."""
+    if environ.get("WEB_CONCURRENCY"):
+        return int(environ["WEB_CONCURRENCY"])
+    if not environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return 2
+    return 2 * (os.cpu_count() or 1) + 1
+
+
 def plan_processes(environ: dict[str, str]) -> list[str]:
     """Which Procfile processes to start; fills in the environment they need."""
     processes = ["web", "worker", "beat", "rq"]
+    environ["WEB_CONCURRENCY"] = str(web_concurrency(environ))
     port = int(environ.setdefault("PORT", "8000"))
     if not port_is_free(port):
         raise RunError(f"port {port} is in use: stop what uses it or set PORT")

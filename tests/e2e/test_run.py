@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
 import signal
 import sys
@@ -18,7 +19,7 @@ import psutil
 import pytest
 
 from tests.conftest import free_port, wait_for
-from worker.run import RunError, plan_processes, resolve_redis
+from worker.run import RunError, plan_processes, resolve_redis, web_concurrency
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -101,3 +102,16 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(processes, child_env):
     assert runner.wait(timeout=60) is not None
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [" ".join(p.cmdline()) for p in alive]
+
+
+@pytest.mark.parametrize(
+    ("environ", "workers"),
+    [
+        ({"WEB_CONCURRENCY": "3"}, 3),
+        ({}, 2),  # the local SQLite file takes one writer at a time
+        ({"DATABASE_URL": "sqlite:////tmp/x.db"}, 2),
+        ({"DATABASE_URL": "postgres://u@h/db"}, 2 * (os.cpu_count() or 1) + 1),
+    ],
+)
+def test_gunicorn_workers_follow_the_database(environ, workers):
+    assert web_concurrency(environ) == workers
