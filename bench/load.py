@@ -2,6 +2,14 @@
 the bench database, 50 concurrent clients for a fixed time over the budgeted pages and API
 lists, signed in, each endpoint's p50/p95/p99 also as a ratio to /healthz in the same run.
 
+Two runs, one after the other, both reported:
+- ``users``: 50 clients as locust runs users: each waits 1-5 s (locust's documented
+  ``between(1, 5)``) after each answer before its next request, started spread over the
+  first 5 s. The latency budgets are judged here: what a person waits at this load.
+- ``saturation``: the same 50 clients with no pause (wrk's closed loop). This measures the
+  capacity in requests/s; its latency is 50 / capacity by Little's law, whatever a request
+  costs, so it is reported but not judged against a latency budget.
+
 The client is a small asyncio HTTP/1.1 client (one connection per request: gunicorn's sync
 workers close each one) so one mixed run gives per-endpoint percentiles.
 ``python -m bench.load --seconds 60 --clients 50 --out FILE`` (DATABASE_URL = bench db)."""
@@ -13,6 +21,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import secrets
 import shlex
 import signal
@@ -25,9 +34,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from worker.run import web_concurrency
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 BASE_DIR = Path(__file__).resolve().parent.parent
 PAGE_P95_MS, API_P95_MS = 150.0, 100.0
+THINK_SECONDS = (1.0, 5.0)  # locust's between(1, 5)
 
 
 def free_port() -> int:
@@ -44,7 +56,7 @@ def _web_command(port: int) -> list[str]:
         if raw.startswith("web:")
     )
     line = line.replace("${PORT:-8000}", str(port))
-    line = line.replace("${WEB_CONCURRENCY:-2}", os.environ.get("WEB_CONCURRENCY", "2"))
+    line = line.replace("${WEB_CONCURRENCY:-2}", str(web_concurrency(os.environ)))
     args = shlex.split(line)
     args[0] = str(Path(sys.executable).with_name(args[0]))
     return [a for a in args if a not in {"--access-logfile", "-"}]  # no per-request log
@@ -105,19 +117,32 @@ def _heartbeats() -> None:
 
 
 async def _drive(
-    port: int, targets: list[tuple[str, str, str]], clients: int, seconds: float
+    port: int,
+    targets: list[tuple[str, str, str]],
+    clients: int,
+    seconds: float,
+    think: tuple[float, float] | None,
 ) -> dict[str, list[tuple[int, float]]]:
+    """Each client: a request, its answer, then (with ``think``) a pause, until the time is up."""
     results: dict[str, list[tuple[int, float]]] = {name: [] for name, _, _ in targets}
     order = itertools.cycle(targets)
     deadline = time.monotonic() + seconds
+    rng = random.Random(8)  # noqa: S311 - the same pauses in every run, not a secret
+
+    async def pause(low: float, high: float) -> None:
+        await asyncio.sleep(min(rng.uniform(low, high), max(0.0, deadline - time.monotonic())))
 
     async def one_client() -> None:
+        if think:
+            await pause(0.0, think[1])  # users arrive spread out, not all at once
         while time.monotonic() < deadline:
             name, path, headers = next(order)
             try:
                 results[name].append(await asyncio.wait_for(_get(port, path, headers), 30))
             except (OSError, TimeoutError, ValueError, IndexError):
                 results[name].append((0, 30_000.0))
+            if think:
+                await pause(*think)
 
     async def keep_heartbeats() -> None:
         while time.monotonic() < deadline:
@@ -229,13 +254,37 @@ def run(*, seconds: float, clients: int, log_dir: Path) -> dict[str, Any]:
             )
         _heartbeats()
         rss_before = _worker_rss_mb(children[-1].pid)
-        started = time.monotonic()
-        results = asyncio.run(_drive(web_port, targets, clients, seconds))
-        elapsed = time.monotonic() - started
+        phases = {}
+        for phase, think in (("users", THINK_SECONDS), ("saturation", None)):
+            started = time.monotonic()
+            results = asyncio.run(_drive(web_port, targets, clients, seconds, think))
+            phases[phase] = _figures(results, unloaded, time.monotonic() - started)
         rss_after = _worker_rss_mb(children[-1].pid)
     finally:
         for child in reversed(children):
             _stop(child)
+    users, saturation = phases["users"], phases["saturation"]
+    for name, row in users["endpoints"].items():
+        if name != "healthz":
+            row["budget_p95_ms"] = API_P95_MS if row["api"] else PAGE_P95_MS
+            row["met"] = row["p95_ms"] <= row["budget_p95_ms"] and row["errors"] == 0
+    return {
+        **users,
+        "clients": clients,
+        "think_seconds": list(THINK_SECONDS),
+        "saturation": saturation,
+        "gunicorn_workers": web_concurrency(os.environ),
+        "cpus": os.cpu_count(),
+        "gunicorn_worker_rss_mb": {"before": rss_before, "after": rss_after},
+        "note": "the client shares the machine's cores with gunicorn and PostgreSQL",
+    }
+
+
+def _figures(
+    results: dict[str, list[tuple[int, float]]], unloaded: dict[str, float], elapsed: float
+) -> dict[str, Any]:
+    from bench.pages import is_api
+
     figures: dict[str, Any] = {}
     for name, rows in results.items():
         latencies = [ms for status, ms in rows if status == 200] or [0.0]
@@ -251,24 +300,16 @@ def run(*, seconds: float, clients: int, log_dir: Path) -> dict[str, Any]:
             "api": is_api(name),
         }
     health = figures["healthz"]
-    for name, row in figures.items():
+    for row in figures.values():
         row["p95_ratio_to_healthz"] = (
             round(row["p95_ms"] / health["p95_ms"], 2) if health["p95_ms"] else None
         )
-        if name != "healthz":
-            row["budget_p95_ms"] = API_P95_MS if row["api"] else PAGE_P95_MS
-            row["met"] = row["p95_ms"] <= row["budget_p95_ms"] and row["errors"] == 0
     total = sum(r["requests"] for r in figures.values())
     return {
         "seconds": round(elapsed, 1),
-        "clients": clients,
-        "gunicorn_workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
-        "cpus": os.cpu_count(),
         "total_rps": round(total / elapsed, 1),
         "total_errors": sum(r["errors"] for r in figures.values()),
         "endpoints": figures,
-        "gunicorn_worker_rss_mb": {"before": rss_before, "after": rss_after},
-        "note": "the client shares the machine's cores with gunicorn and PostgreSQL",
     }
 
 

@@ -61,11 +61,14 @@ def tracking_entries(t: dict[str, Any]) -> list[dict]:
     rows = []
     for n, run in t.items():
         sweep, naive = run["sweep"], run["naive"]
+        account = sweep["account"]
         rows.append(
             entry(
                 f"tracking: ListStacks pages per sweep, N={n}",
                 sweep["tracking_calls_per_sweep_max"],
-                "calls/sweep",
+                f"calls/sweep (account also holds {account['settled']} settled and "
+                f"{account['deleted']} deleted stacks: {sweep['pages_per_sweep_unfiltered']} "
+                "pages unfiltered)",
                 f"<= ceil(N/50)+1 = {math.ceil(int(n) / 50) + 1}; events only for settled",
                 sweep["met"],
             )
@@ -117,11 +120,26 @@ def load_entries(lo: dict[str, Any]) -> list[dict]:
             "steady", None,
         )
     )  # fmt: skip
+    think = "-".join(f"{t:g}" for t in lo.get("think_seconds", []))
     rows.append(
         entry("load: total throughput", lo["total_rps"],
-              f"req/s, {lo['clients']} clients, {lo['seconds']} s, {lo['total_errors']} errors",
-              None, None)
+              f"req/s, {lo['clients']} users pausing {think} s, {lo['seconds']} s, "
+              f"{lo['total_errors']} errors", None, None)
     )  # fmt: skip
+    sat = lo.get("saturation")
+    if sat:
+        served = {n: r for n, r in sat["endpoints"].items() if n != "healthz"}
+        worst = {
+            kind: max(r["p95_ms"] for r in served.values() if r["api"] == api)
+            for kind, api in (("pages", False), ("API lists", True))
+        }
+        rows.append(
+            entry("load saturation (no pause): capacity", sat["total_rps"],
+                  f"req/s, {lo['clients']} clients, {sat['seconds']} s, "
+                  f"{sat['total_errors']} errors; "
+                  f"p95 worst page {worst['pages']} ms, API list {worst['API lists']} ms "
+                  f"(= clients / capacity: not a latency budget)", None, None)
+        )  # fmt: skip
     return rows
 
 
