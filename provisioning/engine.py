@@ -59,7 +59,12 @@ def change_transition(
     ``expect`` narrows the statuses the caller is prepared to move from (a task that applies
     only approved changes passes {"approved"}), so a stale caller cannot skip a step.
     """
-    change = ChangeRequest.objects.select_for_update().get(pk=change_id)
+    # The row alone is locked (of=self); its environment and team come in the same query.
+    change = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("environment__team")
+        .get(pk=change_id)
+    )
     if expect is not None and change.status not in expect:
         raise TransitionError(f"change {change_id} is {change.status}, not {sorted(expect)}")
     if not allowed(change.status, to):

@@ -231,8 +231,17 @@ def _already_started(change: ChangeRequest, gateway: StackGateway) -> bool:
     return info.execution_status not in {"AVAILABLE", "UNAVAILABLE", ""}
 
 
+def _locked_environment(change: ChangeRequest) -> Environment:
+    """The change's environment, its row locked, with its team (for the audit row)."""
+    return (
+        Environment.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=change.environment_id)
+    )
+
+
 def _environment_starts(change: ChangeRequest) -> None:
-    environment = Environment.objects.select_for_update().get(pk=change.environment_id)
+    environment = _locked_environment(change)
     to = {
         Kind.CREATE: E.PROVISIONING,
         Kind.DECOMMISSION: E.DECOMMISSIONING,
@@ -307,7 +316,7 @@ def _settle_environment(
     errored: bool = False,
     outputs: dict[str, str] | None = None,
 ) -> None:
-    environment = Environment.objects.select_for_update().get(pk=change.environment_id)
+    environment = _locked_environment(change)
     if succeeded and change.kind == Kind.DECOMMISSION:
         engine.environment_transition(
             environment=environment, to=E.DECOMMISSIONED,
