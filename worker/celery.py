@@ -10,7 +10,11 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-QUEUES = ("provisioning", "default")
+# In the order a worker takes from them (the broker's queue_order_strategy is "priority"):
+# starting a change first, then watching changes in flight, then the rest. A burst of
+# completions to record never holds up an approved change waiting to start.
+QUEUES = ("provisioning", "tracking", "default")
+WORKER_QUEUES = ",".join(QUEUES)
 
 logger = logging.getLogger(__name__)
 

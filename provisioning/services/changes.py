@@ -320,13 +320,15 @@ def change_approve(
         Approval.objects.create(change=change, approver=user, decision="approve", note=note)
     except IntegrityError:
         raise Conflict("you have already decided on this change") from None
+    # Registered before the transition's own on-commit work (its webhook job), so the apply
+    # is rung first; a refused transition raises and rolls back, and nothing is rung.
+    enqueue("provisioning_apply", change.pk)
     try:
         change = engine.change_transition(
             change_id=change.pk, to=S.APPROVED, actor=user, expect={S.AWAITING_APPROVAL}, ip=ip
         )
     except engine.TransitionError:
         raise Conflict(f"change {change.pk} is {change.status}, not awaiting approval") from None
-    enqueue("provisioning_apply", change.pk)
     return change
 
 

@@ -45,7 +45,7 @@ def stack(processes, child_env, embedded_redis, monkeypatch):
     wait_for(lambda: _answers(endpoint), timeout=30)
     common = ["-A", "worker.celery"]
     processes.start(
-        [sys.executable, "-m", "celery", *common, "worker", "--queues", "provisioning,default",
+        [sys.executable, "-m", "celery", *common, "worker", "--queues", "provisioning,tracking,default",
          "--concurrency", "1", "--hostname", "journey@%h", "--without-gossip", "--without-mingle"],
         env=env, name="worker",
     )  # fmt: skip

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 def start_celery_worker(processes, env):
     return processes.start(
         [sys.executable, "-m", "celery", "-A", "worker.celery", "worker",
-         "--queues", "provisioning,default", "--concurrency", "1", "--loglevel", "INFO",
+         "--queues", "provisioning,tracking,default", "--concurrency", "1", "--loglevel", "INFO",
          "--hostname", "e2e@%h", "--without-gossip", "--without-mingle"],
         env=env,
         name="celery-worker",
@@ -32,10 +32,17 @@ def test_routing_sends_provisioning_tasks_to_their_own_queue():
     assert route["queue"].name == "provisioning"
     route = celery_app.amqp.router.route({}, "provisioning.tasks.ping")
     assert route["queue"].name == "default"
+    for tracking in ("check", "sweep", "drain_notifications", "reconcile"):
+        route = celery_app.amqp.router.route({}, f"provisioning.tasks.provisioning_{tracking}")
+        assert route["queue"].name == "tracking"
+    for starting in ("plan", "apply"):
+        route = celery_app.amqp.router.route({}, f"provisioning.tasks.provisioning_{starting}")
+        assert route["queue"].name == "provisioning"
     conf = celery_app.conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
-    assert {q.name for q in conf.task_queues} == {"provisioning", "default"}
+    assert [q.name for q in conf.task_queues] == ["provisioning", "tracking", "default"]
+    assert conf.broker_transport_options["queue_order_strategy"] == "priority"
 
 
 def test_a_celery_task_runs_in_a_real_worker(processes, child_env, embedded_redis, settings):

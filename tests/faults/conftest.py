@@ -99,7 +99,7 @@ class WorkerStack:
         self.generation += 1
         self.worker = self.processes.start(
             [sys.executable, "-m", "celery", "-A", "worker.celery", "worker",
-             "--queues", "provisioning,default", "--concurrency", str(concurrency),
+             "--queues", "provisioning,tracking,default", "--concurrency", str(concurrency),
              "--hostname", f"faults{self.generation}@%h", "--without-gossip",
              "--without-mingle", "--loglevel", "INFO"],
             env=self.env, name=f"worker{self.generation}",
