@@ -66,10 +66,22 @@ def web_concurrency(environ: Mapping[str, str]) -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def celery_concurrency(environ: Mapping[str, str]) -> int:
+    """Celery worker processes: CELERY_CONCURRENCY, else one against the local cloud (moto
+    is not safe under parallel calls, LOCALCLOUD.md) and one per core against AWS, where a
+    task mostly waits on CloudFormation."""
+    if environ.get("CELERY_CONCURRENCY"):
+        return int(environ["CELERY_CONCURRENCY"])
+    if environ.get("PORTAL_CLOUD", "local").lower() != "aws":
+        return 1
+    return os.cpu_count() or 1
+
+
 def plan_processes(environ: dict[str, str]) -> list[str]:
     """Which Procfile processes to start; fills in the environment they need."""
     processes = ["web", "worker", "beat", "rq"]
     environ["WEB_CONCURRENCY"] = str(web_concurrency(environ))
+    environ["CELERY_CONCURRENCY"] = str(celery_concurrency(environ))
     port = int(environ.setdefault("PORT", "8000"))
     if not port_is_free(port):
         raise RunError(f"port {port} is in use: stop what uses it or set PORT")

@@ -19,7 +19,13 @@ import psutil
 import pytest
 
 from tests.conftest import free_port, wait_for
-from worker.run import RunError, plan_processes, resolve_redis, web_concurrency
+from worker.run import (
+    RunError,
+    celery_concurrency,
+    plan_processes,
+    resolve_redis,
+    web_concurrency,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -115,3 +121,15 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(processes, child_env):
 )
 def test_gunicorn_workers_follow_the_database(environ, workers):
     assert web_concurrency(environ) == workers
+
+
+@pytest.mark.parametrize(
+    ("environ", "processes"),
+    [
+        ({"CELERY_CONCURRENCY": "3"}, 3),
+        ({}, 1),  # the local cloud: moto is not safe under parallel calls
+        ({"PORTAL_CLOUD": "aws"}, os.cpu_count() or 1),
+    ],
+)
+def test_celery_processes_follow_the_cloud(environ, processes):
+    assert celery_concurrency(environ) == processes
