@@ -8,12 +8,13 @@ sent on to the services.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from provisioning import ladder, selectors
@@ -297,20 +298,21 @@ class DecisionForm(forms.Form):
 
 class PlainSelect(forms.Select):
     """A flat ``<select>`` rendered in Python. Django renders each option through a
-    template (~0.1 ms an option): 50 ms of a page for the 500 teams a platform admin can
-    filter by. Same markup, same attributes; no option groups."""
+    template, and format_html per option is not much cheaper: together 30 to 50 ms of a
+    page for the 500 teams a platform admin can filter by. Same markup, each value and
+    label escaped; no option groups."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "", '<option value="{}"{}>{}</option>',
-            ((str(v), mark_safe(" selected") if str(v) in chosen else "", label)
-             for v, label in self.choices),
-        )  # fmt: skip
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        options = "".join(
+            f'<option value="{html.escape(str(v))}"{" selected" if str(v) in chosen else ""}>'
+            f"{html.escape(str(label))}</option>"
+            for v, label in self.choices
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
 
 
 def environment_filterset(data: Any, *, user: Any) -> EnvironmentFilterSet:

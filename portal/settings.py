@@ -309,7 +309,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # user out from elsewhere; the first backend refuses a locked pair before any password check.
 AUTHENTICATION_BACKENDS = [
     "portal.security.RateLimitBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.security.PermissionBackend",  # ModelBackend, permissions in one query
 ]
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_COOLOFF_MINUTES", default=15))

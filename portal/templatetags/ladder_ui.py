@@ -15,6 +15,7 @@ from provisioning.models import ChangeRequest, Environment
 from provisioning.pricing import format_usd
 
 register = template.Library()
+_STATUS_LABELS = {model: dict(model.Status.choices) for model in (ChangeRequest, Environment)}
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -105,7 +106,8 @@ def event_class(status: str) -> str:
 def status_pill(obj: Any) -> str:
     """The status of an environment or change as a coloured pill."""
     if isinstance(obj, ChangeRequest | Environment):
-        color, label = obj.status_color, obj.get_status_display()
+        # The labels from a dict made once: get_status_display() rebuilds its choices each call.
+        color, label = obj.status_color, _STATUS_LABELS[type(obj)].get(obj.status, obj.status)
     else:
         color, label = "grey", str(obj)
     return format_html('<span class="pill status s-{}">{}</span>', color, label)
