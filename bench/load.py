@@ -24,7 +24,6 @@ import os
 import random
 import secrets
 import shlex
-import signal
 import socket
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.procs import rss_mb, stop_group
 from worker.run import web_concurrency
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -173,31 +173,6 @@ def _wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"/healthz on port {port} not healthy within {timeout}s: {last}")
 
 
-def _worker_rss_mb(master: int) -> dict[int, float]:
-    """Resident memory of gunicorn's worker processes (the master's children), in MB."""
-    rss = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
-        except OSError:
-            continue  # a process that ended meanwhile
-        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            rss[int(status.parent.name)] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
-    return rss
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-
 def run(*, seconds: float, clients: int, log_dir: Path) -> dict[str, Any]:
     from bench.pages import is_api, page_urls
 
@@ -253,16 +228,16 @@ def run(*, seconds: float, clients: int, log_dir: Path) -> dict[str, Any]:
                 asyncio.run(_get(web_port, path, headers))[1] for _ in range(5)
             )
         _heartbeats()
-        rss_before = _worker_rss_mb(children[-1].pid)
+        rss_before = rss_mb(children[-1].pid)["children"]
         phases = {}
         for phase, think in (("users", THINK_SECONDS), ("saturation", None)):
             started = time.monotonic()
             results = asyncio.run(_drive(web_port, targets, clients, seconds, think))
             phases[phase] = _figures(results, unloaded, time.monotonic() - started)
-        rss_after = _worker_rss_mb(children[-1].pid)
+        rss_after = rss_mb(children[-1].pid)["children"]
     finally:
         for child in reversed(children):
-            _stop(child)
+            stop_group(child)
     users, saturation = phases["users"], phases["saturation"]
     for name, row in users["endpoints"].items():
         if name != "healthz":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.procs import rss_mb, stop_group
 from provisioning.aws.gateway import stack_is_settled
 from tests.fakes import MUTATING, FakeStack
 from tests.faults.remote import GatewayServer, TimedGateway
@@ -94,28 +94,6 @@ class ClockedServer(GatewayServer):
                 self.clocked.tick()
 
 
-def rss_mb(main_pid: int) -> dict[str, Any]:
-    """VmRSS (MB) of a worker's main process and of its children (the prefork pool)."""
-
-    def status(pid: int) -> dict[str, str]:
-        text = (Path("/proc") / str(pid) / "status").read_text()
-        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-
-    def mb(fields: dict[str, str]) -> float:
-        return round(int(fields["VmRSS"].split()[0]) / 1024, 1)
-
-    children = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = status(int(entry.name))
-        except (OSError, ValueError):
-            continue  # a process that ended meanwhile
-        if fields.get("PPid", "").strip() == str(main_pid) and "VmRSS" in fields:
-            children[int(entry.name)] = mb(fields)
-    main = mb(status(main_pid))
-    return {"main": main, "children": children, "total": round(main + sum(children.values()), 1)}
-
-
 class Workers:
     """One Celery worker (as the Procfile starts it) and one beat, in their own sessions."""
 
@@ -147,14 +125,8 @@ class Workers:
 
     def __exit__(self, *exc: object) -> None:
         for process in (self.beat, self.worker):
-            if process is None or process.poll() is not None:
-                continue
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+            if process is not None:
+                stop_group(process, timeout=20)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """A round trip through the worker (the default queue's ping task)."""
