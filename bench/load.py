@@ -33,6 +33,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from bench.procs import rss_mb, stop_group
 from worker.run import web_concurrency
 
@@ -188,6 +190,10 @@ def run(*, seconds: float, clients: int, log_dir: Path) -> dict[str, Any]:
         "API_THROTTLE_USER": "1000000/minute",  # the bench measures latency, not the throttle
         "PYTHONUNBUFFERED": "1",
     }
+    # As pgbench does before each run: what the earlier parts wrote is vacuumed now, not by
+    # an autovacuum in the middle of the measurement.
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
     # The same settings here as in gunicorn: the session is signed with its SECRET_KEY.
     os.environ.update(server_env)
     creds = _credentials()

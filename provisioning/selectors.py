@@ -40,8 +40,11 @@ from provisioning.policy import LIVE
 from provisioning.roles import is_approver, is_platform_admin
 
 # What a list of changes never shows: the stored plan (~7 KB of JSON a change, decoded per
-# row). The change's own page and API detail read it; lists leave it in the database.
-LIST_DEFERRED = ("plan",)
+# row) and the parameters on each side. The change's own page and API detail read them;
+# lists leave them in the database. WITH_ENVIRONMENT_DEFERRED: the same for the environment
+# a list joins in, whose parameters and outputs only its own page shows.
+LIST_DEFERRED = ("plan", "from_parameters", "to_parameters")
+WITH_ENVIRONMENT_DEFERRED = (*LIST_DEFERRED, "environment__parameters", "environment__outputs")
 
 
 # --- teams --------------------------------------------------------------------------------
@@ -138,7 +141,7 @@ def change_list_for_user(
     changes = (
         _changes_visible_to(user)
         .select_related("environment__team", "requester")
-        .defer(*LIST_DEFERRED)
+        .defer(*WITH_ENVIRONMENT_DEFERRED)
     )
     if environment is not None:
         changes = changes.filter(environment=environment)
@@ -168,7 +171,7 @@ def approvals_pending_for_user(*, user: Any) -> QuerySet[ChangeRequest]:
     return (
         ChangeRequest.objects.filter(status=ChangeRequest.Status.AWAITING_APPROVAL)
         .select_related("environment__team", "requester")
-        .defer(*LIST_DEFERRED)
+        .defer(*WITH_ENVIRONMENT_DEFERRED)
         .order_by("created_at", "pk")
     )
 
@@ -185,7 +188,7 @@ def approvals_decided_by_user(*, user: Any, limit: int = 20) -> QuerySet[ChangeR
         ChangeRequest.objects.filter(pk__in=latest[:limit])
         .select_related("environment__team", "requester")
         .prefetch_related("approvals__approver")
-        .defer(*LIST_DEFERRED)
+        .defer(*WITH_ENVIRONMENT_DEFERRED)
         .order_by("-updated_at", "-pk")
     )
 
