@@ -146,11 +146,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+_TRACKING = ("check", "sweep", "drain_notifications", "reconcile")
 CELERY_TASK_ROUTES = {
-    **{
-        f"provisioning.tasks.provisioning_{step}": {"queue": "tracking"}
-        for step in ("check", "sweep", "drain_notifications", "reconcile")
-    },
+    **{f"provisioning.tasks.provisioning_{t}": {"queue": "tracking"} for t in _TRACKING},
     "provisioning.tasks.provisioning_*": {"queue": "provisioning"},  # plan, apply
 }
 CELERY_TASK_SERIALIZER = "json"
@@ -158,15 +156,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task that is neither acked nor finished is redelivered after this long.
-# "priority": a worker takes from its queues in the order given (worker.celery.QUEUES).
+# Redelivery of a task neither acked nor finished after an hour; "priority": a worker takes
+# from its queues in the order given (worker.celery.QUEUES).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "provisioning.tasks.beat_heartbeat", "schedule": 15.0},
     "drain-stack-notifications": {
         "task": "provisioning.tasks.provisioning_drain_notifications",
-        # 1 s: a completion waits up to one period for the drain, so 2 s left no room under
-        # issue 8's p95 <= 2 s (bench/dispatch.py); idle, a drain is one query, no AWS call.
+        # A completion waits up to one period (p95 <= 2 s, bench/dispatch.py); idle, one query.
         "schedule": env.float("NOTIFICATION_DRAIN_SECONDS", default=1.0),
         "options": {"expires": 10},
     },
