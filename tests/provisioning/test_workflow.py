@@ -361,3 +361,29 @@ def test_a_plan_that_went_stale_is_superseded(people, fake_gateway, monkeypatch)
     assert move.status == S.SUPERSEDED and "went stale" in move.explanation
     with pytest.raises(Conflict):
         services.change_approve(user=people["carol"], change=move)
+
+
+def test_the_sweep_finds_a_deleted_stack_whose_name_is_taken_again(people, fake_gateway):
+    """Filtered to stacks in progress, ListStacks no longer lists a deleted stack: the sweep
+    describes it by name, once, and a newer stack of that name is not ours."""
+    env = ready_env(people, fake_gateway)
+    gone = services.environment_decommission(user=people["alice"], environment=env, confirm="shop")
+    workflow.plan_change(gone.pk)
+    fake_gateway.script(env.stack_name, "DELETE_IN_PROGRESS", "DELETE_IN_PROGRESS")
+    workflow.apply_change(gone.pk)
+    reconcile.sweep(gateway_factory=fakes.factory)  # deleting: listed, nothing settles
+    assert ChangeRequest.objects.get(pk=gone.pk).status == S.APPLYING
+    # Ours is deleted, and a newer stack (another id) took the name and rolled back: settled,
+    # so not listed; were it taken for ours, the decommission would read as failed.
+    ours = fake_gateway.stacks.pop(env.stack_name)
+    ours.status, ours.pending = "DELETE_COMPLETE", []
+    fake_gateway.deleted[ours.stack_id] = ours
+    fake_gateway.stacks[env.stack_name] = fakes.FakeStack(
+        env.stack_name, f"{env.stack_id}-newer", "ROLLBACK_COMPLETE"
+    )
+    before = fake_gateway.calls["describe_stack"]
+    reconcile.sweep(gateway_factory=fakes.factory)
+    assert fake_gateway.calls["describe_stack"] - before == 1
+    gone.refresh_from_db()
+    env.refresh_from_db()
+    assert gone.status == S.APPLIED and env.status == E.DECOMMISSIONED
