@@ -54,8 +54,11 @@ def sweep(*, gateway_factory=gateway_for) -> dict[str, int]:  # type: ignore[no-
             env = change.environment
             summary = stacks.get(env.stack_id) or by_name.get(env.stack_name)
             try:
-                described = None if summary else _described(gateway, env)
-                status = summary.status if summary else _unlisted_status(described)
+                if summary:
+                    described, status = None, summary.status
+                else:  # settled or deleted since it was last listed in progress
+                    described = _described(gateway, env)
+                    status = described.status if described else "DELETE_COMPLETE"
                 if stack_is_settled(status):
                     step = finish_change(
                         change, status=status, gateway=gateway, described=described
@@ -76,10 +79,6 @@ def _described(gateway: StackGateway, env: Environment) -> StackInfo | None:
     if info is None or (env.stack_id and info.stack_id != env.stack_id):
         return None
     return info
-
-
-def _unlisted_status(described: StackInfo | None) -> str:
-    return "DELETE_COMPLETE" if described is None else described.status
 
 
 def drain_notifications(*, limit: int = 100) -> int:
